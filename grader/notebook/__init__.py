@@ -1,0 +1,1 @@
+"""Notebooks: building cells with nbgrader metadata, and reading submissions."""

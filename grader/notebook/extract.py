@@ -1,0 +1,219 @@
+"""Extract a submission's answer code from a notebook or a ``.py`` file.
+
+Only the autograded-answer cells are taken (found by nbgrader metadata), in
+notebook order, never the demos or training runs around them. When metadata was
+damaged or cells were merged, a function missing from the answer cells is found
+by its ``def`` anywhere in the notebook (only the definition and the cell's
+imports are taken). Helpers the answers use but define in ordinary cells are
+taken the same way. A broken notebook, a missing function or a syntax error
+becomes a problem recorded for the affected parts, never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Cell", "Extracted", "extract"]
+
+MAX_BYTES = 20 << 20
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Code the worker will run, in order."""
+
+    name: str
+    """A label for messages and tracebacks: the grade_id, or where the code came from."""
+    source: str
+
+
+@dataclass
+class Extracted:
+    """What a submission holds, as far as grading is concerned."""
+
+    path: str
+    sha256: str
+    cells: list[Cell] = field(default_factory=list)
+    problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """function -> (status, message) for functions that cannot be graded."""
+    error: str | None = None
+    """Set when the file itself could not be read: every part is then ``missing``."""
+
+
+def extract(path: str | Path, functions: tuple[str, ...]) -> Extracted:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+    except OSError as exc:
+        return Extracted(str(path), "", error=f"the submission could not be read: {exc.strerror}")
+    result = Extracted(str(path), hashlib.sha256(raw).hexdigest())
+    if len(raw) > MAX_BYTES:
+        result.error = f"the submission is larger than {MAX_BYTES >> 20} MiB"
+        return result
+    if path.suffix == ".py":
+        cells, others = [("submission.py", _decode(raw), True)], []
+    else:
+        cells, others, result.error = _notebook_cells(raw)
+    if result.error is None:
+        _collect(result, cells, others, functions)
+    return result
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _notebook_cells(raw: bytes) -> tuple[list, list, str | None]:
+    """(answer cells, other code cells, error): each cell is (name, source, is_answer)."""
+    try:
+        nb = json.loads(_decode(raw))
+    except (ValueError, RecursionError) as exc:
+        return [], [], f"the notebook is not valid JSON ({str(exc)[:200]}); re-download it or restore a checkpoint"
+    raw_cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(raw_cells, list):
+        return [], [], "the file is not a Jupyter notebook (it has no list of cells)"
+    answers, others = [], []
+    for index, cell in enumerate(raw_cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        meta = meta if isinstance(meta, dict) else {}
+        is_answer = bool(meta.get("solution")) and not meta.get("grade")
+        name = str(meta.get("grade_id") or f"cell {index + 1}")[:80]
+        (answers if is_answer else others).append((name, _python(source), is_answer))
+    return answers, others, None
+
+
+def _python(source: str) -> str:
+    """Turn IPython syntax (magics, ``!shell``) into plain Python."""
+    if "%" not in source and "!" not in source:
+        return source
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython's transformer can fail on odd input; the parse below reports it
+        return source
+
+
+def _collect(result: Extracted, answers: list, others: list, functions: tuple[str, ...]) -> None:
+    defined: set[str] = set()
+    for name, source, _ in answers:
+        tree = _parse(source)
+        if isinstance(tree, SyntaxError):
+            _syntax_problem(result, name, tree, functions)
+            continue
+        result.cells.append(Cell(name, source))
+        defined |= _top_level_names(tree)
+    for fn in functions:
+        if fn not in defined and fn not in result.problems:
+            found = _find_elsewhere(fn, others)
+            if found:
+                result.cells.append(found)
+                defined.add(fn)
+            else:
+                result.problems[fn] = ("missing", _missing_message(fn, answers))
+    _add_helpers(result, others, defined)
+
+
+def _parse(source: str):
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return SyntaxError(str(exc)[:200])
+
+
+def _syntax_problem(result: Extracted, cell: str, exc: SyntaxError, functions: tuple[str, ...]) -> None:
+    where = f"line {exc.lineno}: " if exc.lineno else ""
+    text = (exc.text or "").strip()[:120]
+    message = f"syntax error in cell `{cell}`, {where}{exc.msg}" + (f" (`{text}`)" if text else "")
+    if cell in functions:
+        result.problems[cell] = ("error", message)
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _missing_message(fn: str, answers: list) -> str:
+    if any(name == fn for name, _, _ in answers):
+        return f"the answer cell `{fn}` does not define a function named `{fn}` (was it renamed?)"
+    return f"no function named `{fn}` was found in the notebook"
+
+
+def _find_elsewhere(fn: str, others: list) -> Cell | None:
+    """The definition of `fn` from any other code cell, with that cell's imports."""
+    for name, source, _ in others:
+        tree = _parse(source)
+        if isinstance(tree, SyntaxError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == fn:
+                return Cell(f"{fn} (found in {name})", _with_imports(source, tree, [node]))
+    return None
+
+
+def _with_imports(source: str, tree: ast.Module, nodes: list) -> str:
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n\n".join(ast.get_source_segment(source, n) or "" for n in imports + nodes)
+
+
+def _add_helpers(result: Extracted, others: list, defined: set[str]) -> None:
+    """Bring in definitions (never calls) that the answers need from ordinary cells."""
+    from grader.exercises import SETUP_CODE
+
+    known = defined | _top_level_names(ast.parse(SETUP_CODE)) | set(dir(builtins))
+    wanted = _free_names(result.cells) - known
+    for name, source, _ in others:
+        if not wanted:
+            return
+        tree = _parse(source)
+        if isinstance(tree, SyntaxError):
+            continue
+        nodes = [n for n in tree.body if _defines(n) & wanted and not _calls_at_top(n)]
+        if nodes:
+            result.cells.append(Cell(f"helpers from {name}", _with_imports(source, tree, nodes)))
+            for n in nodes:
+                wanted -= _defines(n)
+
+
+def _free_names(cells: list[Cell]) -> set[str]:
+    names: set[str] = set()
+    for cell in cells:
+        tree = _parse(cell.source)
+        if not isinstance(tree, SyntaxError):
+            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return names
+
+
+def _defines(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, ast.Assign):
+        return {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return set()
+
+
+def _calls_at_top(node: ast.stmt) -> bool:
+    """An assignment whose value calls something could run a demo: leave it out."""
+    return isinstance(node, ast.Assign) and any(isinstance(n, ast.Call) for n in ast.walk(node.value))

@@ -1,0 +1,1 @@
+"""Training check: corpora, data iterators, the grader's loop and perplexity."""

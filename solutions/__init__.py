@@ -1,0 +1,1 @@
+"""Reference solutions, hidden checks and calibration data: instructor-only, never shipped."""
