@@ -29,11 +29,11 @@ def _case(factors):
 
 def _run(ctx: Context, case: dict, theta: float):
     params = _with_grads(case)
-    result = ctx.call(params, theta, torch.device("cpu"), return_args=True)
+    result = ctx.call(params, theta, torch.device(ctx.device), return_args=True)
     items = expect_sequence(result.args.items[0], len(params), "params after the call")
     expected, g = clip_oracle(case["grads"], theta)
     for i, (item, p) in enumerate(zip(items, case["params"])):
-        got = expect_tensor(item, f"params[{i}]", shape=tuple(p.shape), dtype=p.dtype, device="cpu")
+        got = expect_tensor(item, f"params[{i}]", shape=tuple(p.shape), dtype=p.dtype, device=ctx.device)
         if not torch.equal(got.data, p):
             raise CheckFailure(f"the values of params[{i}] changed: grad_clipping must change only the "
                                "gradients (param.grad), never the parameters")
@@ -49,7 +49,7 @@ def check_scaled(ctx: Context) -> None:
         theta = g * case["factor"]
         grads, expected, g = _run(ctx, case, theta)
         for i, (got, e) in enumerate(zip(grads, expected)):
-            expect_tensor(got, f"params[{i}].grad", shape=tuple(e.shape), dtype=e.dtype, device="cpu")
+            expect_tensor(got, f"params[{i}].grad", shape=tuple(e.shape), dtype=e.dtype, device=ctx.device)
             expect_values(got, e, f"params[{i}].grad (global norm {g:.4g} > theta {theta:.4g}: every gradient "
                                   f"must be multiplied by theta/norm = {theta / g:.4g})")
 

@@ -15,7 +15,8 @@ from grader.checks.base import CheckFailure, Context
 
 __all__ = ["device_for_check", "meta_limitation", "moved_off_device", "on_device_or_meta"]
 
-_READS_VALUES = ("cannot be called on meta tensors",)
+_READS_VALUES = ("cannot be called on meta tensors", "from the 'Meta' backend")
+"""Errors of code that reads values, or of an operation this PyTorch build lacks on meta."""
 _MOVES_DATA = ("Cannot copy out of meta tensor", "meta device type tensor to numpy")
 
 
@@ -24,10 +25,9 @@ def device_for_check(ctx: Context) -> str:
 
 
 def on_device_or_meta(t: torch.Tensor, ctx: Context) -> torch.Tensor:
-    device = device_for_check(ctx)
-    if device == "meta":
+    if device_for_check(ctx) == "meta":
         return torch.empty(t.shape, dtype=t.dtype, device="meta").requires_grad_(t.requires_grad)
-    return t.to(device)
+    return t  # a CPU tensor: the call sends every CPU tensor to the grading device
 
 
 def meta_limitation(failure: CheckFailure) -> bool:

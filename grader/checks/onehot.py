@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from grader.checks.base import Check, CheckFailure, Context, run_property
 from grader.checks.compare import expect_sequence, expect_tensor, expect_values
-from grader.checks.devices import on_device_or_meta
+from grader.checks.devices import device_for_check, on_device_or_meta
 from grader.checks.doubles import CORRECT_ONE_HOT
 from grader.checks.strategies import index_matrices, index_vectors
 
@@ -31,7 +31,7 @@ def check_one_hot_values(ctx: Context) -> None:
         want_dtype = case["dtype"] or torch.float32
         expected = F.one_hot(case["x"].long(), case["n_class"]).to(want_dtype)
         got = expect_tensor(_one_hot_call(ctx, case), "the result", shape=tuple(expected.shape),
-                            dtype=want_dtype, device="cpu")
+                            dtype=want_dtype, device=ctx.device)
         expect_values(got, expected, "the result")
 
     edge = {"x": torch.tensor([0]), "n_class": 1, "dtype": None}
@@ -43,7 +43,7 @@ def check_one_hot_device(ctx: Context) -> None:
         x = on_device_or_meta(case["x"], ctx)
         got = _one_hot_call(ctx, {**case, "x": x})
         expect_tensor(got, "the result", shape=(len(case["x"]), case["n_class"]),
-                      dtype=case["dtype"] or torch.float32, device=str(x.device))
+                      dtype=case["dtype"] or torch.float32, device=device_for_check(ctx))
 
     run_property(ctx, _one_hot_case(), body, max_examples=8)
 
@@ -56,7 +56,7 @@ def check_to_onehot_values(ctx: Context) -> None:
         for t, item in enumerate(items):
             expected = F.one_hot(X[:, t], n_class).float()
             got = expect_tensor(item, f"result[{t}]", shape=tuple(expected.shape), dtype=torch.float32,
-                                device="cpu")
+                                device=ctx.device)
             expect_values(got, expected, f"result[{t}] (time step {t})")
 
     run_property(ctx, index_matrices(), body)
@@ -69,7 +69,7 @@ def check_to_onehot_device(ctx: Context) -> None:
                                 "the result", expected="a list of num_steps tensors")
         for t, item in enumerate(items):
             expect_tensor(item, f"result[{t}]", shape=(X.shape[0], case["n_class"]), dtype=torch.float32,
-                          device=str(X.device))
+                          device=device_for_check(ctx))
 
     run_property(ctx, index_matrices(), body, max_examples=5)
 

@@ -46,15 +46,15 @@ def _expect_params(value, layers: int, d: int, h: int, q: int, device: str) -> l
 def params_checks(layers: int) -> tuple[Check, ...]:
     def shapes(ctx: Context) -> None:
         def body(case):
-            value = ctx.call(case["d"], case["h"], case["q"], torch.device("cpu")).value
-            _expect_params(value, layers, case["d"], case["h"], case["q"], "cpu")
+            value = ctx.call(case["d"], case["h"], case["q"], torch.device(ctx.device)).value
+            _expect_params(value, layers, case["d"], case["h"], case["q"], ctx.device)
 
         run_property(ctx, _sizes(), body, max_examples=15)
 
     def init(ctx: Context) -> None:
         n = STAT_SIZE
-        value = ctx.call(n, n, n, torch.device("cpu")).value
-        for name, t in zip(NAMES_2 if layers == 2 else NAMES_1, _expect_params(value, layers, n, n, n, "cpu")):
+        value = ctx.call(n, n, n, torch.device(ctx.device)).value
+        for name, t in zip(NAMES_2 if layers == 2 else NAMES_1, _expect_params(value, layers, n, n, n, ctx.device)):
             _check_init(name, t)
 
     def device(ctx: Context) -> None:
@@ -99,8 +99,8 @@ def state_checks(layers: int) -> tuple[Check, ...]:
 
     def values(ctx: Context) -> None:
         def body(case):
-            value = ctx.call(case["batch_size"], case["h"], torch.device("cpu")).value
-            for H in _expect_state(value, case["batch_size"], case["h"], "cpu"):
+            value = ctx.call(case["batch_size"], case["h"], torch.device(ctx.device)).value
+            for H in _expect_state(value, case["batch_size"], case["h"], ctx.device):
                 expect_values(H, torch.zeros(H.shape), "the state (all zeros)")
 
         run_property(ctx, cases, body, max_examples=10)

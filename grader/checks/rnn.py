@@ -35,7 +35,7 @@ def rnn_checks(layers: int) -> tuple[Check, ...]:
     def forward(ctx: Context) -> None:
         def body(case):
             value = ctx.call(case["inputs"], case["state"], case["params"]).value
-            got_out, got_state = _expect_forward(value, case, layers, "cpu")
+            got_out, got_state = _expect_forward(value, case, layers, ctx.device)
             exp_out, exp_state = rnn_oracle(case["inputs"], case["state"], case["params"], layers=layers)
             for t, (g, e) in enumerate(zip(got_out, exp_out)):
                 expect_values(g, e, f"outputs[{t}] (O_t at time step {t})")
@@ -49,7 +49,7 @@ def rnn_checks(layers: int) -> tuple[Check, ...]:
             params = tuple(p.clone().requires_grad_() for p in case["params"])
             result = ctx.call(case["inputs"], case["state"], params, backward=case["_cotangent"],
                               return_args=True)
-            _expect_forward(result.value, case, layers, "cpu")
+            _expect_forward(result.value, case, layers, ctx.device)
             if result.backward_error:
                 raise CheckFailure(f"backpropagation through the result failed: {result.backward_error}")
             expected = _oracle_grads(case, layers)

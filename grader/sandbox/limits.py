@@ -135,10 +135,10 @@ def bwrap_command(*, grader_dir: str, roots: list[str], cuda: bool, limits: Work
             cmd += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             cmd += ["--ro-bind", str(path), str(path)]
-    made: set[str] = {"/", "/usr", "/etc"}
+    cmd += ["--proc", "/proc", "--tmpfs", "/tmp"]  # before the binds: a venv may live under /tmp
+    made: set[str] = {"/", "/usr", "/etc", "/tmp"}
     for src, dest in [(r, r) for r in roots] + [(grader_dir, f"{GRADER_MOUNT}/grader")]:
         cmd += _parent_dirs(dest, made) + ["--ro-bind", src, dest]
-    cmd += ["--proc", "/proc", "--tmpfs", "/tmp"]
     cmd += ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH_MOUNT, "--chdir", SCRATCH_MOUNT]
     if cuda:
         cmd += ["--dev-bind", "/dev", "/dev", "--ro-bind", "/sys", "/sys"]
@@ -216,6 +216,16 @@ _PATH_WRITE_EVENTS = frozenset(
 _PATH_READ_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob"})
 
 
+def _warm_up(torch) -> None:
+    """Run the kinds of operation the checks ask for once, on CPU and meta, so that PyTorch's
+    lazy imports (some load native code) happen before the audit hook is installed."""
+    for device in ("cpu", "meta"):
+        W = torch.normal(0.0, 0.01, size=(2, 2), device=device).requires_grad_()
+        X = torch.zeros(1, 2, device=device).scatter_(1, torch.zeros(1, 1, dtype=torch.long, device=device), 1)
+        torch.tanh(X @ W + torch.zeros(2, device=device)).sum().backward()
+        torch.einsum("bd,dh->bh", X, W.detach())
+
+
 def drop_privileges(config: dict) -> None:
     """Inside the sandbox, leave root for the worker's own uid (first thing the worker does)."""
     uid = config.get("drop_to_uid")
@@ -239,6 +249,7 @@ def prepare_worker(config: dict) -> None:
     torch.backends.cudnn.allow_tf32 = False
     if str(config.get("device", "cpu")).startswith("cuda"):
         torch.zeros(1, device=config["device"])  # initialise CUDA while native loading is allowed
+    _warm_up(torch)
     _install_tripwires()
     _State.read_roots = tuple(config["read_roots"]) + ("/usr", "/lib", "/lib64", "/proc/self", "/dev/null",
                                                       "/dev/urandom", "/sys/devices/system/cpu")

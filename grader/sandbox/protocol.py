@@ -191,8 +191,10 @@ def _load_tensors(payload: bytes) -> dict:
 class Encoder:
     """Turns Python values into tagged JSON plus a dict of tensors for the payload."""
 
-    def __init__(self, *, max_depth: int = 32, max_repr: int = 200):
+    def __init__(self, *, max_depth: int = 32, max_repr: int = 200, device: str | None = None):
         self.tensors: dict = {}
+        self.device = device
+        """When set, CPU tensors are described as living there (the worker puts them there)."""
         self.max_depth = max_depth
         self.max_repr = max_repr
 
@@ -228,7 +230,7 @@ class Encoder:
             "cls": type(t).__name__,
             "dtype": dtype,
             "shape": list(t.shape),
-            "device": str(t.device),
+            "device": self.device if self.device and t.device.type == "cpu" else str(t.device),
             "requires_grad": bool(t.requires_grad),
             "is_leaf": bool(t.is_leaf),
             "data": None,

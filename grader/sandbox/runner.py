@@ -208,7 +208,15 @@ class WorkerHandle:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.proc.returncode
-        return WorkerLost("error", _exit_message(code, self.sandbox.limits))
+        return WorkerLost("error", _exit_message(code, self.sandbox.limits) + self.boot_log())
+
+    def boot_log(self) -> str:
+        """What the worker printed before it ran any student code (start-up failures are ours)."""
+        try:
+            text = Path(self.scratch, "boot.log").read_text(errors="replace").strip()
+        except OSError:
+            return ""
+        return f" [worker start-up log: {text[-800:]}]" if text else ""
 
     def kill(self) -> None:
         with _suppress():

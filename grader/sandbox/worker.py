@@ -202,7 +202,8 @@ def _device(name: str):
 
 def describe(exc: BaseException) -> dict:
     """A short, student-facing description of an exception from their code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<")]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith("<") and not f.filename.startswith(("<frozen", "<string"))]
     where = f"line {frames[-1].lineno} of {frames[-1].filename.strip('<>')}" if frames else ""
     line = (frames[-1].line or "").strip() if frames else ""
     message = str(exc)
