@@ -1,0 +1,9 @@
+def rnn(inputs, state, params):
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    (H,) = state
+    outputs = []
+    for X in inputs:
+        Z = X @ W_xh + H @ W_hh + b_h
+        H = torch.tanh(Z)
+        outputs.append(Z @ W_hq + b_q)
+    return outputs, (H,)

@@ -1,0 +1,8 @@
+def rnn(inputs, state, params):
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    (H,) = state
+    outputs = []
+    for X in inputs:
+        H_new = torch.tanh(X @ W_xh + H @ W_hh + b_h)
+        outputs.append(H_new @ W_hq + b_q)
+    return outputs, (H_new,)

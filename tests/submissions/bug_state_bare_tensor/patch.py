@@ -1,0 +1,2 @@
+def init_rnn_state(batch_size, num_hiddens, device):
+    return torch.zeros((batch_size, num_hiddens), device=device)
