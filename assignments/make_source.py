@@ -342,7 +342,8 @@ contract says: every weight has the shape given above and multiplies from the ri
 
 The cell below runs a short loop of this kind (with Adam, to be quick) on a sentence of *The Time
 Machine*, for a few seconds. With correct functions the perplexity falls towards 1{predicts}. It is
-not graded.
+not graded; the test cell after it checks that this short run learned its sentence, a quick local
+stand-in for the grader's training check (`rnn-grader check` runs the real one).
 """
 
 _DEMO = '''\
@@ -375,6 +376,21 @@ def train_tiny(get_params, init_rnn_state, rnn, text, num_hiddens=32, num_steps=
 torch.manual_seed(0)
 TEXT = "the time traveller for so it will be convenient to speak of him was expounding a recondite matter "
 '''
+
+_TRAINING_CHECK = """\
+# Issue 5, a simple check for now: the short run above learned its sentence. The grader's training
+# check trains your functions with its own loop and measures the perplexity with its own forward pass.
+corpus = torch.tensor([char_to_idx[char] for char in TEXT], device=device)  # (len(TEXT),)
+X, Y = corpus[:-1].view(1, -1), corpus[1:]  # one sequence: (1, len(TEXT) - 1) and (len(TEXT) - 1,)
+with torch.no_grad():
+    inputs = list(F.one_hot(X.T, len(idx_to_char)).float())  # (len(TEXT) - 1) x (1, vocab_size)
+    outputs, _ = {rnn}(inputs, {init_rnn_state}(1, 32, device), params)  # one (1, vocab_size) per step
+    perplexity = math.exp(F.cross_entropy(torch.cat(outputs), Y).item())
+assert perplexity < 1.5, (
+    f"after the short training run above, the perplexity on its sentence is {{perplexity:.2f}}; "
+    "correct functions reach about 1.1 (does the hidden state carry from step to step?)"
+)
+"""
 
 _PREDICT_DEMO = """\
 print(predict_rnn("the time ", 60, rnn, params, init_rnn_state, 32, len(idx_to_char), device,
@@ -657,7 +673,7 @@ def part_cells(assignment: Assignment, part: Part) -> list[NotebookNode]:
 
 
 def training_cells(assignment: Assignment) -> list[NotebookNode]:
-    """The training section: what the training check does, and a short ungraded demo."""
+    """The training section: what the training check does, a short ungraded demo, the training grade cell."""
     model = _DEMO_MODELS[assignment.name]  # (get_params, init_rnn_state, rnn) of this assignment
     predicts = "predict_rnn" in assignment.functions
     text = _TRAINING.format(
@@ -667,9 +683,12 @@ def training_cells(assignment: Assignment) -> list[NotebookNode]:
     demo = _DEMO + "params, idx_to_char, char_to_idx = train_tiny({}, {}, {}, TEXT * 4)\n".format(*model)
     if predicts:
         demo += _PREDICT_DEMO
+    check = _TRAINING_CHECK.format(rnn=model[2], init_rnn_state=model[1]).rstrip("\n")
+    graded = [create_grade_cell(check, "code", p.test_cell, p.points) for p in assignment.parts if p.training]
     return [
         create_markdown_cell(text.rstrip("\n"), cell_id="training"),
         create_code_cell(demo.rstrip("\n"), cell_id="training_demo"),
+        *graded,
     ]
 
 
@@ -680,9 +699,8 @@ def build_notebook(assignment: Assignment) -> NotebookNode:
         create_locked_cell(SETUP_CODE, "code", SETUP_ID),
     ]
     for part in assignment.parts:
-        if part.training:
-            raise SystemExit(f"training part {part.name!r} has no cells yet: teach build_notebook about it")
-        cells += part_cells(assignment, part)
+        if not part.training:  # the training parts' grade cells close the training section
+            cells += part_cells(assignment, part)
     return create_notebook(cells + training_cells(assignment))
 
 

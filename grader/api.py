@@ -12,17 +12,20 @@ __all__ = ["check_notebook", "grade_notebook", "grade_paths", "record_path", "su
 
 
 def check_notebook(path: str | Path, *, assignment: str | None = None, device: str = "cpu",
-                   seed: int = DEFAULT_SEED, isolation: str = "auto") -> Record:
+                   seed: int = DEFAULT_SEED, isolation: str = "auto", profile: str = "fast",
+                   end_to_end: bool = False) -> Record:
     """The student's check: public checks only, same engine and seeds as the instructor's."""
-    options = GradeOptions(seed=seed, device=device, isolation=isolation)
+    options = GradeOptions(seed=seed, device=device, isolation=isolation, profile=profile, end_to_end=end_to_end)
     return grade_submission(path, assignment=assignment, options=options)
 
 
 def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assignment: str | None = None,
                    solutions: str | Path | None = None, device: str = "cpu", seed: int = DEFAULT_SEED,
-                   isolation: str = "auto", student: str | None = None) -> Record:
+                   isolation: str = "auto", student: str | None = None, profile: str = "fast",
+                   end_to_end: bool = False) -> Record:
     """The instructor's grade of one submission: public + hidden checks; writes the record if `out_dir`."""
-    options = GradeOptions(seed=seed, device=device, isolation=isolation, hidden=load_hidden(solutions))
+    options = GradeOptions(seed=seed, device=device, isolation=isolation, hidden=load_hidden(solutions),
+                           profile=profile, end_to_end=end_to_end)
     record = grade_submission(path, assignment=assignment, options=options, student=student)
     if out_dir is not None:
         write_record(record, record_path(out_dir, record))
@@ -53,13 +56,113 @@ def submissions_in(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]
 
 def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: str | Path | None = None,
                 device: str = "cpu", seed: int = DEFAULT_SEED, isolation: str = "auto",
-                assignment: str | None = None, on_record: Callable[[Record], None] | None = None) -> list[Record]:
-    """Grade every submission under `paths`, one record each under `out_dir`."""
-    records = []
-    for path, student in submissions_in(paths):
-        record = grade_notebook(path, out_dir=out_dir, assignment=assignment, solutions=solutions, device=device,
-                                seed=seed, isolation=isolation, student=student)
-        records.append(record)
+                assignment: str | None = None, workers: int | None = None, progress: bool = False,
+                profile: str = "fast", end_to_end: bool = False,
+                on_record: Callable[[Record], None] | None = None) -> list[Record]:
+    """Grade every submission under `paths`, one record each under `out_dir`, `workers` at a time.
+
+    Records are written as each submission finishes; the returned list is in submission order.
+    """
+    jobs = [dict(path=path, student=student, out_dir=out_dir, assignment=assignment, solutions=solutions,
+                 device=device, seed=seed, isolation=isolation, profile=profile, end_to_end=end_to_end)
+            for path, student in submissions_in(paths)]
+    done = _finished(out_dir, jobs)
+    todo = [job for job in jobs if str(job["path"]) not in done]
+    workers = max(1, min(workers or _usable_cores(), len(todo) or 1))
+    with _Progress(len(todo), enabled=progress) as bar:
+        graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
+    fresh = {str(job["path"]): record for job, record in zip(todo, graded)}
+    results = [done.get(str(job["path"])) or fresh[str(job["path"])] for job in jobs]
+    for record in results:
         if on_record:
             on_record(record)
+    return results
+
+
+def _finished(out_dir: str | Path, jobs: list[dict]) -> dict[str, Record]:
+    """Records already in `out_dir` for these exact submission bytes, grader version and options.
+
+    An interrupted class run keeps every finished record (each is written atomically), so running
+    the same command again grades only what is missing or changed.
+    """
+    import hashlib
+
+    from grader import __version__
+    from grader.record import load_record
+
+    wanted = {str(job["path"]): job for job in jobs}
+    done: dict[str, Record] = {}
+    for path in sorted(Path(out_dir).glob("*.json")) if Path(out_dir).is_dir() else []:
+        try:
+            record = load_record(path)
+        except (ValueError, KeyError, TypeError, OSError):
+            continue  # unreadable or from another schema: grade again
+        job = wanted.get(record.submission)
+        if job is None or record.error or record.grader_version != __version__:
+            continue
+        same = (record.seed, record.device, record.mode) == (
+            job["seed"], job["device"], "instructor" if job["solutions"] else "public")
+        if same and record.sha256 == hashlib.sha256(Path(record.submission).read_bytes()).hexdigest():
+            done[record.submission] = record
+    return done
+
+
+def _usable_cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _grade_job(job: dict) -> Record:
+    return grade_notebook(**job)
+
+
+def _run_serial(jobs: list[dict], bar) -> list[Record]:
+    records = []
+    for job in jobs:
+        records.append(_grade_job(job))
+        bar.advance(records[-1])
     return records
+
+
+def _run_pool(jobs: list[dict], workers: int, bar) -> list[Record]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("forkserver")
+    results: dict[int, Record] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_grade_job, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            bar.advance(results[futures[future]])
+    return [results[i] for i in range(len(jobs))]
+
+
+class _Progress:
+    """A rich progress bar with ETA and a count per part status; silent when disabled."""
+
+    def __init__(self, total: int, *, enabled: bool):
+        self.total, self.enabled = total, enabled
+        self.counts: dict[str, int] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), TextColumn("{task.description}"))
+            self.progress.start()
+            self.task = self.progress.add_task("", total=self.total)
+        return self
+
+    def advance(self, record: Record) -> None:
+        for part in record.parts:
+            self.counts[part.status] = self.counts.get(part.status, 0) + 1
+        if self.enabled:
+            text = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+            self.progress.update(self.task, advance=1, description=text)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.progress.stop()

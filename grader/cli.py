@@ -18,6 +18,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--assignment", default=None, help="rnn_scratch or rnn_deep (default: from the file)")
 
 
+def _training(p: argparse.ArgumentParser) -> None:  # issue 5: the training parts
+    p.add_argument("--profile", default="fast", help="training profile: fast (default), book, timemachine")
+    p.add_argument("--end-to-end", action="store_true",
+                   help="train with the submission's one_hot and grad_clipping too, not the grader's")
+
+
+def _training_options(args) -> dict:
+    """Issue 5: pass the training options only when set, until grader.api takes them (see the note)."""
+    options = {"profile": args.profile, "end_to_end": args.end_to_end}
+    return {} if options == {"profile": "fast", "end_to_end": False} else options
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnn-grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -25,11 +37,31 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("notebook")
     check.add_argument("--json", default=None, help="also write the record here")
     _common(check)
+    _training(check)
     grade = sub.add_parser("grade", help="the instructor's grade: public + hidden checks, one record each")
     grade.add_argument("paths", nargs="+", help="notebooks, .py files, or folders such as submitted/")
     grade.add_argument("--out", required=True, help="folder for the records")
     grade.add_argument("--solutions", default=None, help="the course's solutions/ folder (hidden checks)")
+    grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
+    grade.add_argument("--course", default=None,
+                       help="nbgrader course folder: also write its gradebook and feedback pages")
     _common(grade)
+    _training(grade)
+    calibrate = sub.add_parser("calibrate", help="calibrate a training profile's thresholds (reference runs)")
+    calibrate.add_argument("--profile", default="fast", help="fast, book or timemachine (default: fast)")
+    calibrate.add_argument("--seeds", type=int, default=20, help="reference runs per part, >= 10")
+    calibrate.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
+    calibrate.add_argument("--workers", type=int, default=None, help="runs at once on CPU (default: cores)")
+    calibrate.add_argument("--solutions", default=None, help="the course's solutions/ folder")
+    export = sub.add_parser("export", help="a CSV of grades, one row per student and assignment")
+    export.add_argument("--records", required=True, help="folder of records (the --out of grade)")
+    export.add_argument("--out", required=True, help="CSV file to write, e.g. grades.csv")
+    diff = sub.add_parser("diff", help="what a regrade changed, per student and part; exit 0 if nothing")
+    diff.add_argument("old_dir", help="records before the regrade")
+    diff.add_argument("new_dir", help="records after the regrade")
+    feedback = sub.add_parser("feedback", help="one HTML page per record, for nbgrader release_feedback")
+    feedback.add_argument("--records", required=True, help="folder of records (the --out of grade)")
+    feedback.add_argument("--course", required=True, help="nbgrader course folder; pages go under feedback/")
     demo = sub.add_parser("demo", help="grade the bundled example submissions and print the table")
     demo.add_argument("--out", default="out/demo", help="folder for the records (default: out/demo)")
     _common(demo)
@@ -46,7 +78,8 @@ def _device(name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"check": _check, "grade": _grade, "demo": _demo}[args.command](args)
+    return {"check": _check, "grade": _grade, "demo": _demo, "calibrate": _calibrate,
+            "export": _export, "diff": _diff, "feedback": _feedback}[args.command](args)
 
 
 def _check(args) -> int:
@@ -60,7 +93,7 @@ def _check(args) -> int:
         print(f"rnn-grader: {args.notebook}: no such file", file=sys.stderr)
         return 2
     record = check_notebook(args.notebook, assignment=args.assignment, device=_device(args.device),
-                            seed=args.seed, isolation=args.isolation)
+                            seed=args.seed, isolation=args.isolation, **_training_options(args))
     Console().print(submission_table(record))
     if args.json:
         write_record(record, args.json)
@@ -74,8 +107,26 @@ def _grade(args) -> int:
     from grader.reports import class_table
 
     records = grade_paths(args.paths, out_dir=args.out, solutions=args.solutions, device=_device(args.device),
-                          seed=args.seed, isolation=args.isolation, assignment=args.assignment)
+                          seed=args.seed, isolation=args.isolation, assignment=args.assignment,
+                          workers=args.workers, progress=True, **_training_options(args))
     Console().print(class_table(records))
+    return _publish(records, args.course) if args.course else 0
+
+
+def _calibrate(args) -> int:  # issue 5
+    from grader.errors import ConfigError
+    from grader.training.calibrate import calibrate
+
+    try:
+        entry = calibrate(profile=args.profile, seeds=args.seeds, device=_device(args.device),
+                          workers=args.workers, solutions=args.solutions)
+    except ConfigError as exc:
+        print(f"rnn-grader calibrate: {exc}", file=sys.stderr)
+        return 2
+    for part, e in entry["parts"].items():
+        limit = "" if e["limit"] is None else f"; limit {e['limit']:.2f}"
+        print(f"{args.profile} {part}: threshold {e['threshold']:.2f} (reference {e['reference_mean']:.2f} "
+              f"± {e['reference_std']:.2f}, worst {e['reference_max']:.2f}{limit}): {e['derivation']}")
     return 0
 
 
@@ -113,6 +164,68 @@ def _build_examples(root: Path, out: Path) -> Path:
         patch = (root / entry["patch"]).read_text(encoding="utf-8") if entry["patch"] else ""
         (out / f"{name}.py").write_text(patched_source(base, patch), encoding="utf-8")
     return out
+
+
+def _export(args) -> int:
+    from grader.errors import ConfigError
+    from grader.export import export_csv
+
+    try:
+        path = export_csv(args.records, args.out)
+    except ConfigError as exc:
+        print(f"rnn-grader export: {exc}", file=sys.stderr)
+        return 2
+    print(f"grades written to {path}")
+    return 0
+
+
+def _diff(args) -> int:
+    from rich.console import Console
+
+    from grader.errors import ConfigError
+    from grader.regrade import changes_table, diff_records, exit_status
+
+    try:
+        changes = diff_records(args.old_dir, args.new_dir)
+    except ConfigError as exc:
+        print(f"rnn-grader diff: {exc}", file=sys.stderr)
+        return 2
+    if changes:
+        Console().print(changes_table(changes))
+    else:
+        print("no part changed")
+    return exit_status(changes)
+
+
+def _feedback(args) -> int:
+    from grader.errors import ConfigError
+    from grader.feedback import write_feedback_pages
+
+    try:
+        pages = write_feedback_pages(args.records, args.course)
+    except ConfigError as exc:
+        print(f"rnn-grader feedback: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(pages)} feedback pages written under {Path(args.course) / 'feedback'}")
+    return 0
+
+
+def _publish(records, course: str) -> int:
+    """grade --course: the gradebook and the feedback pages; 2 when the course is not set up."""
+    from grader.course import publish
+    from grader.errors import ConfigError
+
+    try:
+        published = publish(records, course_dir=course)
+    except ConfigError as exc:
+        print(f"rnn-grader grade: {exc}", file=sys.stderr)
+        return 2
+    for assignment, report in published.gradebook.items():
+        skipped = f", no grade cell for {len(report.skipped)}" if report.skipped else ""
+        kept = f", {len(report.overridden)} manual overrides kept" if report.overridden else ""
+        print(f"gradebook {assignment}: {len(report.written)} scores written{skipped}{kept}")
+    print(f"{len(published.pages)} feedback pages written under {Path(course) / 'feedback'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ class GradeOptions:
     hidden: object = None
     """The hidden-check module (instructor mode), or None."""
     slot: int | None = None
+    profile: str = "fast"
+    """The training profile of the training parts (issue 5; see grader.training.profiles)."""
+    end_to_end: bool = False
+    """Train with the student's one_hot and grad_clipping too, not the grader's (issue 5)."""
+    training: bool = True
+    """False: grade the exercise functions only, without the training parts (unit-level verdicts)."""
 
 
 def load_hidden(solutions_dir: str | Path | None):
@@ -86,7 +92,7 @@ class _Job:
         self.assignment = get_assignment(assignment) if assignment else _guess_assignment(self.path, self.extracted)
         functions = self.assignment.functions
         if self.extracted.error:
-            for name in functions:
+            for name in functions + self._training_parts():  # issue 5: training parts too
                 self._set(name, "missing", self.extracted.error)
             return
         for name, (status, message) in self.extracted.problems.items():
@@ -95,10 +101,23 @@ class _Job:
         for name, violation in check_policy(self.extracted.cells, SETUP_CODE, functions).items():
             self._set(name, "forbidden", violation.message)
         todo = [n for n in functions if n not in self.parts]
-        if todo:
+        if todo or self._training_parts():
             with _Session(self.sandbox, self.extracted) as session:
                 for name in todo:
                     self.parts[name] = session.grade_part(self.assignment.part(name).points, name, self.options)
+                self._train(session)
+
+    # -- issue 5: the training parts, after the function parts, in the same worker --------------
+    def _training_parts(self) -> tuple[str, ...]:
+        if not self.options.training:
+            return ()
+        return tuple(p.name for p in self.assignment.parts if p.training)
+
+    def _train(self, session: _Session) -> None:
+        from grader.training.check import grade_training
+
+        for name in self._training_parts():
+            self.parts[name] = grade_training(session, self.assignment.part(name), self.options)
 
     def _set(self, name: str, status: str, message: str) -> None:
         points = self.assignment.part(name).points
@@ -108,9 +127,8 @@ class _Job:
         self.error = message
         if self.assignment is None:
             self.assignment = get_assignment("rnn_scratch")
-        for part in self.assignment.parts:
-            if not part.training:
-                self._set(part.name, "error", message)
+        for part in self.assignment.parts:  # issue 5: training parts too, so max_score stays the assignment's
+            self._set(part.name, "error", message)
 
     def record(self, started: str, seconds: float, student: str | None) -> Record:
         import torch

@@ -104,6 +104,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
                     "char_to_idx",
                 ),
             ),
+            Part("train_rnn", 3, (), training=True),  # issue 5: the training check
         ),
     ),
     "rnn_deep": Assignment(
@@ -112,6 +113,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             Part("get_params_2layer", 2, _PARAMS_ARGS),
             Part("init_rnn_state_2layer", 1, _STATE_ARGS),
             Part("rnn_2layer", 3, _RNN_ARGS),
+            Part("train_rnn_2layer", 3, (), training=True),  # issue 5: the training check
         ),
     ),
 }

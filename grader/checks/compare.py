@@ -16,7 +16,7 @@ from grader.checks.base import CheckFailure, describe_value
 from grader.checks.tolerances import Tolerance, tolerance_for
 from grader.sandbox.protocol import SeqValue, TensorValue
 
-__all__ = ["expect_sequence", "expect_tensor", "expect_values", "dtype_name"]
+__all__ = ["dtype_name", "expect_on_device", "expect_sequence", "expect_tensor", "expect_values"]
 
 SEQUENCE_CLASSES = ("list", "tuple", "ParameterList")
 
@@ -28,9 +28,11 @@ def dtype_name(dtype: torch.dtype) -> str:
 def expect_sequence(value: Any, length: int, what: str, *, expected: str = "a list or tuple") -> tuple:
     """`value` must be a list/tuple (not a tensor) of `length` items; returns the items."""
     if not isinstance(value, SeqValue) or value.cls not in SEQUENCE_CLASSES:
-        raise CheckFailure(f"{what} is {describe_value(value)} where {expected} of {length} is expected")
+        raise CheckFailure(f"{what} is {describe_value(value)} where {expected} is expected")
     if len(value.items) != length:
-        raise CheckFailure(f"{what} has {len(value.items)} items where {length} are expected")
+        n = len(value.items)
+        raise CheckFailure(f"{what} has {n} item{'s' if n != 1 else ''} where {length} "
+                           f"{'are' if length != 1 else 'is'} expected")
     return value.items
 
 
@@ -66,12 +68,34 @@ def expect_values(value: TensorValue, expected: torch.Tensor, what: str, tol: To
         return
     index = _worst_index(err, limit, bad_nan)
     g, e = got[index].item() if got.dim() else got.item(), exp[index].item() if exp.dim() else exp.item()
-    rel = err.max().item() / max(exp.abs().max().item(), 1e-300)
+    scale = exp.abs().max().item()
+    rel = f" (relative {err.max().item() / scale:.3g})" if scale > 0 else ""
     where = f" at index {tuple(int(i) for i in index)}" if got.dim() else ""
+    digits = 6 if f"{g:.6g}" != f"{e:.6g}" else 17
+    count = f"{int(wrong.sum())} of {wrong.numel()} element{'s' if wrong.numel() != 1 else ''} differ"
     raise CheckFailure(
-        f"{what} has wrong values: {int(wrong.sum())} of {wrong.numel()} elements differ; max abs error "
-        f"{err.max().item():.3g} (relative {rel:.3g}){where}: got {g:.6g}, expected {e:.6g} (tolerance {tol})"
+        f"{what} has wrong values: {count}; max abs error {err.max().item():.3g}{rel}{where}: "
+        f"got {g:.{digits}g}, expected {e:.{digits}g} (tolerance {tol})"
     )
+
+
+def expect_on_device(value: Any, what: str, device: str) -> None:
+    """Every tensor in `value` must be on `device`; only the device is judged here."""
+    tensors = list(_tensors_in(value))
+    if not tensors:
+        raise CheckFailure(f"{what} holds no tensor ({describe_value(value)}), so its device cannot be checked")
+    for path, t in tensors:
+        if _device_type(t.device) != _device_type(device):
+            raise CheckFailure(f"{what}{path} is on device {t.device} where {device} is expected (create new "
+                               "tensors with device=... or like an input)")
+
+
+def _tensors_in(value: Any, path: str = ""):
+    if isinstance(value, TensorValue):
+        yield path, value
+    elif isinstance(value, SeqValue):
+        for i, item in enumerate(value.items):
+            yield from _tensors_in(item, f"{path}[{i}]")
 
 
 def _worst_index(err: torch.Tensor, limit: torch.Tensor, bad_nan: torch.Tensor):

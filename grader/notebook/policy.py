@@ -25,6 +25,8 @@ _CLIP = frozenset({
     "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm", "torch.nn.utils.clip_grad_value_",
     "torch.nn.utils.clip_grad.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_value_",
     "torch.nn.utils.clip_grads_with_norm_", "torch.nn.utils.get_total_norm",
+    "torch.nn.utils.clip_grad._get_total_norm", "torch.nn.utils.clip_grad._clip_grads_with_norm_",
+    "torch.nn.utils.clip_grad.clip_grads_with_norm_", "torch.nn.utils.clip_grad.get_total_norm",
 })
 
 FORBIDDEN: dict[str, frozenset[str]] = {
@@ -122,16 +124,29 @@ def _resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
     return None
 
 
+def _local_names(node: ast.AST) -> set[str]:
+    """Names bound inside a function (its parameters and assignments): not references to globals."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return set()
+    a = node.args
+    names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x is not None}
+    names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    globals_ = {g for n in ast.walk(node) if isinstance(n, (ast.Global, ast.Nonlocal)) for g in n.names}
+    return names - globals_
+
+
 def _first_violation(part, forbidden, defs, aliases, others: set[str]) -> Violation | None:
     """Follow the part's helpers, but not other exercise functions (each answers for itself)."""
     seen, queue = {part}, [part]
     while queue:
         for cell, node in defs.get(queue.pop(0), []):
+            local = _local_names(node)
             for sub in ast.walk(node):
-                name = _resolve(sub, aliases) if isinstance(sub, (ast.Name, ast.Attribute, ast.Call)) else None
+                is_ref = isinstance(sub, (ast.Attribute, ast.Call)) or (isinstance(sub, ast.Name) and sub.id not in local)
+                name = _resolve(sub, aliases) if is_ref else None
                 if name in forbidden:
                     return Violation(part, name, getattr(sub, "lineno", 0), cell)
-                if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in seen | others:
+                if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in seen | others | local:
                     seen.add(sub.id)
                     queue.append(sub.id)
     return None

@@ -178,6 +178,11 @@ FORBIDDEN_BUILTINS = {
     "torch.nn.utils.clip_grad_value_": ("torch.nn.utils", "clip_grad_value_"),
     "torch.nn.utils.clip_grads_with_norm_": ("torch.nn.utils", "clip_grads_with_norm_"),
     "torch.nn.utils.get_total_norm": ("torch.nn.utils", "get_total_norm"),
+    "torch._C._nn.one_hot": ("torch._C._nn", "one_hot"),
+    "torch._VF.rnn_tanh": ("torch._VF", "rnn_tanh"),
+    "torch._VF.rnn_tanh_cell": ("torch._VF", "rnn_tanh_cell"),
+    "torch.nn.utils.clip_grad._get_total_norm": ("torch.nn.utils.clip_grad", "_get_total_norm"),
+    "torch.nn.utils.clip_grad._clip_grads_with_norm_": ("torch.nn.utils.clip_grad", "_clip_grads_with_norm_"),
 }
 """Builtins that some part must not call, wrapped in the worker so a call is recorded."""
 
@@ -276,7 +281,7 @@ def _install_tripwires() -> None:
 
     _meta_tolist_reads_values()
     for name, (module_name, attr) in FORBIDDEN_BUILTINS.items():
-        module = importlib.import_module(module_name)
+        module = _module(module_name)
         original = getattr(module, attr, None)
         if original is None:
             continue
@@ -286,6 +291,14 @@ def _install_tripwires() -> None:
             clip_grad = importlib.import_module("torch.nn.utils.clip_grad")
             if getattr(clip_grad, attr, None) is original:
                 setattr(clip_grad, attr, wrapped)
+
+
+def _module(name: str):
+    import importlib
+
+    import torch
+
+    return {"torch._C._nn": torch._C._nn, "torch._VF": torch._VF}.get(name) or importlib.import_module(name)
 
 
 def _meta_tolist_reads_values() -> None:
@@ -303,14 +316,13 @@ def _meta_tolist_reads_values() -> None:
 
 
 def _wrap_function(fn, name):
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, **kwargs):  # no functools.wraps: it would expose the original as __wrapped__
         if _State.recording:
             _State.called.add(name)
         return fn(*args, **kwargs)
 
+    wrapper.__name__ = wrapper.__qualname__ = getattr(fn, "__name__", "wrapper")
+    wrapper.__doc__ = getattr(fn, "__doc__", None)
     return wrapper
 
 

@@ -222,28 +222,33 @@ class Encoder:
         return {"k": "object", "cls": type(obj).__name__, "repr": _safe_repr(obj, self.max_repr)}
 
     def _tensor(self, t: Any, depth: int) -> dict:
+        """Describe a tensor from PyTorch's own C accessors, so a subclass cannot override what it reports."""
         import torch
 
-        dtype = str(t.dtype).removeprefix("torch.")
-        spec = {
-            "k": "tensor",
-            "cls": type(t).__name__,
-            "dtype": dtype,
-            "shape": list(t.shape),
-            "device": self.device if self.device and t.device.type == "cpu" else str(t.device),
-            "requires_grad": bool(t.requires_grad),
-            "is_leaf": bool(t.is_leaf),
-            "data": None,
-            "grad": None,
-        }
-        if dtype not in DTYPES:
-            return {"k": "object", "cls": f"Tensor[{dtype}]", "repr": "<tensor of an unsupported dtype>"}
-        if t.device.type != "meta":
-            key = f"t{len(self.tensors)}"
-            plain = torch.Tensor._make_subclass(torch.Tensor, t.detach()) if type(t) is not torch.Tensor else t
-            self.tensors[key] = plain.detach().to("cpu").contiguous().clone()
-            spec["data"] = key
-        grad = t.grad if t.is_leaf else None
+        base = torch._C.TensorBase
+        with torch._C.DisableTorchFunctionSubclass():
+            device, dtype = base.device.__get__(t), base.dtype.__get__(t)
+            requires_grad, is_leaf = base.requires_grad.__get__(t), base.is_leaf.__get__(t)
+            shape, grad = tuple(base.shape.__get__(t)), base.grad.__get__(t) if is_leaf else None
+            dtype_name = str(dtype).removeprefix("torch.")
+            if dtype_name not in DTYPES:
+                return {"k": "object", "cls": f"Tensor[{dtype_name}]", "repr": "<tensor of an unsupported dtype>"}
+            spec = {
+                "k": "tensor",
+                "cls": type(t).__name__,
+                "dtype": dtype_name,
+                "shape": list(shape),
+                "device": self.device if self.device and device.type == "cpu" else str(device),
+                "requires_grad": bool(requires_grad),
+                "is_leaf": bool(is_leaf),
+                "data": None,
+                "grad": None,
+            }
+            if device.type != "meta":
+                key = f"t{len(self.tensors)}"
+                plain = torch.Tensor._make_subclass(torch.Tensor, base.detach(t))
+                self.tensors[key] = plain.to("cpu").contiguous().clone()
+                spec["data"] = key
         if isinstance(grad, torch.Tensor):
             spec["grad"] = self._tensor(grad, depth + 1)
         return spec

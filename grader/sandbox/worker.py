@@ -44,7 +44,8 @@ class Worker:
             write_message(self.replies, reply, out)
 
     def dispatch(self, header: dict, tensors: dict) -> tuple[dict, dict]:
-        handler = {"exec": self.op_exec, "names": self.op_names, "call": self.op_call}.get(header.get("op"))
+        handler = {"exec": self.op_exec, "names": self.op_names, "call": self.op_call,
+                   "train": self.op_train}.get(header.get("op"))
         if handler is None:
             return {"ok": False, "error": {"type": "ProtocolError", "message": "unknown op"}}, {}
         try:
@@ -105,6 +106,12 @@ class Worker:
             "seconds": seconds,
         }
         return reply, self.check_size(enc.tensors)
+
+    def op_train(self, header: dict, tensors: dict) -> tuple[dict, dict]:
+        """Train the student's model with the grader's loop (see grader.training.loop)."""
+        from grader.training import loop
+
+        return loop.run_in_worker(self, header, tensors)
 
     def backward(self, result, spec, tensors) -> str | None:
         if spec is None:

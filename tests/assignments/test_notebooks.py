@@ -121,16 +121,19 @@ def test_nbgrader_cells_are_setup_then_answer_and_test_per_part(name):
     nb = read_notebook("source", assignment)
     graded = [c for c in nb.cells if "nbgrader" in c.metadata]
     expected = ["setup"] + [g for f in assignment.functions for g in (f, f"test_{f}")]
+    expected += [p.test_cell for p in assignment.parts if p.training]  # the training section's grade cells
     assert [c.metadata.nbgrader.grade_id for c in graded] == expected
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert first_code is graded[0] and first_code.source == SETUP_CODE
     assert flags(graded[0]) == {"grade": False, "solution": False, "locked": True}
     for part in assignment.parts:
-        answer, test = cells_by_grade_id(nb)[part.name], cells_by_grade_id(nb)[part.test_cell]
-        assert flags(answer) == {"grade": False, "solution": True, "locked": False}
+        test = cells_by_grade_id(nb)[part.test_cell]
         assert flags(test) == {"grade": True, "solution": False, "locked": True}
-        assert test.metadata.nbgrader.points == part.points
-        assert answer.cell_type == test.cell_type == "code"
+        assert test.metadata.nbgrader.points == part.points and test.cell_type == "code"
+        if not part.training:  # a training part has no answer cell of its own
+            answer = cells_by_grade_id(nb)[part.name]
+            assert flags(answer) == {"grade": False, "solution": True, "locked": False}
+            assert answer.cell_type == "code"
     assert sum(c.metadata.nbgrader.get("points", 0) for c in graded) == assignment.max_score
 
 
@@ -144,7 +147,7 @@ def flags(cell) -> dict[str, bool]:
 def test_answer_cells_hold_the_reference_function_alone(name):
     assignment = ASSIGNMENTS[name]
     cells = cells_by_grade_id(read_notebook("source", assignment))
-    for part in assignment.parts:
+    for part in (p for p in assignment.parts if not p.training):
         lines = cells[part.name].source.splitlines()
         ref = reference_node(assignment, part.name)
         indent = " " * ref.body[0].col_offset
@@ -192,7 +195,7 @@ def test_release_notebooks_contain_no_line_of_a_solution(name):
     assignment = ASSIGNMENTS[name]
     release = "\n".join(c.source for c in read_notebook("release", assignment).cells)
     assert "BEGIN SOLUTION" not in release and "raise NotImplementedError()" in release
-    for part in assignment.parts:
+    for part in (p for p in assignment.parts if not p.training):
         lines = solution_lines(assignment, part.name)
         assert lines, part.name
         leaked = [line for line in lines if line in release]

@@ -12,10 +12,11 @@ from grader.sandbox.limits import WorkerLimits
 from tests.helpers import build_submission, expected, fixture_names
 
 OPTIONS = GradeOptions(limits=WorkerLimits(call_seconds=8.0, memory_bytes=3 << 30, cpu_seconds=120),
-                       part_seconds=60.0)
+                       part_seconds=60.0, training=False)
+"""Unit-level verdicts: the training parts have their own tests (tests/training)."""
 
 
-@pytest.mark.parametrize("name", fixture_names("bug_") + fixture_names("hostile_"))
+@pytest.mark.parametrize("name", fixture_names("bug_") + fixture_names("hostile_") + fixture_names("passes_"))
 def test_fixture_verdict(name, tmp_path):
     spec = expected(name)
     record = grade_submission(build_submission(name, tmp_path), assignment=spec["assignment"], options=OPTIONS)

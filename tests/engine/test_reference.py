@@ -47,7 +47,7 @@ def test_cli_check_exit_status(tmp_path):
                            "--assignment", "rnn_deep", "--json", str(tmp_path / "r.json")],
                           capture_output=True, text=True)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 6
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 9  # 6 + train_rnn_2layer (issue 5)
     missing = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(tmp_path / "nope.ipynb")],
                              capture_output=True, text=True)
     assert missing.returncode == 2

@@ -1,0 +1,9 @@
+def rnn(inputs, state, params):
+    print("x" * (100 << 20), flush=True)
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    (H,) = state
+    outputs = []
+    for X in inputs:
+        H = torch.tanh(X @ W_xh + H @ W_hh + b_h)
+        outputs.append(H @ W_hq + b_q)
+    return outputs, (H,)
