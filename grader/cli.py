@@ -19,15 +19,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _training(p: argparse.ArgumentParser) -> None:  # issue 5: the training parts
-    p.add_argument("--profile", default="fast", help="training profile: fast (default), book, timemachine")
+    from grader.training.profiles import PROFILES
+
+    p.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="the training profile")
     p.add_argument("--end-to-end", action="store_true",
                    help="train with the submission's one_hot and grad_clipping too, not the grader's")
 
-
-def _training_options(args) -> dict:
-    """Issue 5: pass the training options only when set, until grader.api takes them (see the note)."""
-    options = {"profile": args.profile, "end_to_end": args.end_to_end}
-    return {} if options == {"profile": "fast", "end_to_end": False} else options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     _common(grade)
     _training(grade)
     calibrate = sub.add_parser("calibrate", help="calibrate a training profile's thresholds (reference runs)")
-    calibrate.add_argument("--profile", default="fast", help="fast, book or timemachine (default: fast)")
+    calibrate.add_argument("--profile", default="fast", help="the profile to calibrate (default: fast)")
     calibrate.add_argument("--seeds", type=int, default=20, help="reference runs per part, >= 10")
     calibrate.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     calibrate.add_argument("--workers", type=int, default=None, help="runs at once on CPU (default: cores)")
@@ -93,7 +90,8 @@ def _check(args) -> int:
         print(f"rnn-grader: {args.notebook}: no such file", file=sys.stderr)
         return 2
     record = check_notebook(args.notebook, assignment=args.assignment, device=_device(args.device),
-                            seed=args.seed, isolation=args.isolation, **_training_options(args))
+                            seed=args.seed, isolation=args.isolation, profile=args.profile,
+                            end_to_end=args.end_to_end)
     Console().print(submission_table(record))
     if args.json:
         write_record(record, args.json)
@@ -108,7 +106,8 @@ def _grade(args) -> int:
 
     records = grade_paths(args.paths, out_dir=args.out, solutions=args.solutions, device=_device(args.device),
                           seed=args.seed, isolation=args.isolation, assignment=args.assignment,
-                          workers=args.workers, progress=True, **_training_options(args))
+                          workers=args.workers, progress=True, profile=args.profile,
+                          end_to_end=args.end_to_end)
     Console().print(class_table(records))
     return _publish(records, args.course) if args.course else 0
 
