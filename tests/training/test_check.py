@@ -2,7 +2,7 @@
 returned parameters, against calibrated thresholds, never from what the worker says.
 
 Fixture submissions live in ``tests/training/fixtures/<verdict_name>/`` (``patch.py`` applied
-to the reference, ``expected.json``); they are trained in a real sandbox worker, training part
+to the reference, or ``patch_from`` naming a unit fixture in ``tests/submissions``, and ``expected.json``); they are trained in a real sandbox worker, training part
 only (the engine's fixture test covers the function parts).
 """
 
@@ -229,14 +229,18 @@ def fixture_names() -> list[str]:
     return sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
 
 
+def fixture_patch(name: str, spec: dict) -> str:
+    """The fixture's own patch, or the unit fixture's it names with ``patch_from`` (one copy of each bug)."""
+    folder = ROOT / "tests" / "submissions" / spec["patch_from"] if "patch_from" in spec else FIXTURES / name
+    return (folder / "patch.py").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("name", fixture_names())
 def test_fixture_training_verdict(name, tmp_path, monkeypatch):
     spec = json.loads((FIXTURES / name / "expected.json").read_text(encoding="utf-8"))
     if spec["status"] == "timeout":
         monkeypatch.setitem(profiles.PROFILES, "fast", replace(profiles.PROFILES["fast"], seconds=3.0))
-    path = build(
-        tmp_path, spec["assignment"], (FIXTURES / name / "patch.py").read_text(encoding="utf-8"), name
-    )
+    path = build(tmp_path, spec["assignment"], fixture_patch(name, spec), name)
     result = grade_training_only(
         path, spec["assignment"], replace(OPTIONS, end_to_end=spec.get("end_to_end", False))
     )
