@@ -28,8 +28,25 @@ def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assig
                            profile=profile, end_to_end=end_to_end)
     record = grade_submission(path, assignment=assignment, options=options, student=student)
     if out_dir is not None:
-        write_record(record, record_path(out_dir, record))
+        where = record_path(out_dir, record)
+        write_record(record, where)
+        _write_plots(record, where)
     return record
+
+
+def _write_plots(record: Record, where: Path) -> None:
+    """The training curves as PNGs beside the record; a plot that cannot be drawn costs no record."""
+    if not any(part.extras.get("curve") for part in record.parts):
+        return
+    import warnings
+
+    from grader.training.check import write_plots
+
+    try:
+        write_plots(record, where)
+    except Exception as exc:  # matplotlib missing or broken: the record (and its curve) is what counts
+        warnings.warn(f"no training plot for {where.name}: {type(exc).__name__}: {exc}", RuntimeWarning,
+                      stacklevel=2)
 
 
 def record_path(out_dir: str | Path, record: Record) -> Path:

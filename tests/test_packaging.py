@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.xdist_group("packaging")  # one process runs the module fixture
+
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory):

@@ -27,6 +27,8 @@ from grader.exercises import ASSIGNMENTS, SETUP_CODE, Assignment
 from grader.notebook import cells
 from grader.notebook.cells import BEGIN_SOLUTION, END_SOLUTION
 
+pytestmark = pytest.mark.xdist_group("nbgrader-course")  # one process runs the module fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
 NAMES = list(ASSIGNMENTS)

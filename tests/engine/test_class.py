@@ -44,6 +44,13 @@ def test_pool_matches_serial(klass, tmp_path):
     pooled = grade_paths([klass], out_dir=tmp_path / "pool", workers=2)
     assert [r.student for r in serial] == [r.student for r in pooled] == ["ann", "ben", "cat"]
     assert stable(tmp_path / "serial") == stable(tmp_path / "pool")
+    # the training curves are plotted beside the records, one PNG per trained part
+    expected = {f"{r.student}__rnn_deep__{p.name}.png" for r in serial for p in r.parts if p.extras.get("curve")}
+    assert expected, [(p.name, p.status, p.message) for r in serial for p in r.parts]
+    for out in ("serial", "pool"):
+        pngs = list((tmp_path / out).glob("*.png"))
+        assert {p.name for p in pngs} == expected
+        assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
 
 def test_killed_run_resumes_to_the_same_records(klass, tmp_path):

@@ -16,6 +16,8 @@ from grader.errors import ConfigError
 from grader.gradebook import default_db_url, write_gradebook
 from tests.reports.factories import record
 
+pytestmark = pytest.mark.xdist_group("gradebook")  # one process runs the module fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "rnn_deep.ipynb"
 

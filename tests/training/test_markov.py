@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from grader.training.corpora import load_manifest
 from grader.training.markov import MarkovSource
 
+pytestmark = pytest.mark.xdist_group("markov")  # one process runs the module fixture
+
 N_SAMPLE = 200_000
 REPO = Path(__file__).resolve().parents[2]
 
