@@ -225,11 +225,13 @@ def _warm_up(torch) -> None:
     """Run the kinds of operation the checks ask for once, on CPU and meta, so that PyTorch's
     lazy imports (some load native code) happen before the audit hook is installed."""
     for device in ("cpu", "meta"):
-        with contextlib.suppress(Exception):  # best effort: an op this build lacks on meta is not our failure
+        try:  # best effort: an op this build lacks on meta is not our failure, but it goes to boot.log
             W = torch.normal(0.0, 0.01, size=(2, 2), device=device).requires_grad_()
             X = torch.zeros(1, 2, device=device).scatter_(1, torch.zeros(1, 1, dtype=torch.long, device=device), 1)
             torch.tanh(X @ W + torch.zeros(2, device=device)).sum().backward()
             torch.einsum("bd,dh->bh", X, W.detach())
+        except Exception as exc:
+            print(f"warm-up on {device}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def drop_privileges(config: dict) -> None:

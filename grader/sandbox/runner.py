@@ -253,7 +253,10 @@ def _exit_message(code: int | None, lim: _limits.WorkerLimits) -> str:
 
 
 def _worker_env(threads: int) -> dict:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": str(threads),
+    # USER/LOGNAME: the sandbox uid has no passwd entry, and getpass.getuser() (which some PyTorch
+    # modules call while they import) fails without them.
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "sandbox", "LOGNAME": "sandbox",
+           "LANG": "C.UTF-8", "OMP_NUM_THREADS": str(threads),
            "MKL_NUM_THREADS": str(threads), "PYTHONHASHSEED": "0"}
     for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES"):
         if key in os.environ:
