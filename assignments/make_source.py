@@ -392,8 +392,8 @@ _DEMO_MODELS = {
 # --------------------------------------------------------------------------- grade cells
 
 _GRADE_CELL = """\
-# Save the notebook, then run this cell: it grades the saved answer with the instructor's checks in a
-# separate sandboxed process, prints what they found and ends with the points earned.
+# Save the notebook, then run this cell: it grades the saved answer in a separate sandboxed process
+# (public checks; the instructor adds hidden ones), prints what they found and ends with the points.
 from grader.cell import grade_cell
 
 grade_cell("{name}")

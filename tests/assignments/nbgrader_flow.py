@@ -7,8 +7,10 @@
 Every command is the real CLI of this virtual environment, run as a subprocess with the
 course's or the student's folder as its working directory. Each student has a folder and
 an ``nbgrader_config.py`` of their own that names them (``CourseDirectory.student_id``:
-``submit`` and ``fetch_feedback`` take the student id from there, else from the Unix user);
-all share one exchange and one submission cache. The three students:
+``submit`` and ``fetch_feedback`` take the student id from there, else from the Unix user)
+and keeps their own submission cache (``Exchange.cache``: ``fetch_feedback`` fetches the
+feedback of every submission in it, as nbgrader expects one cache per user account); all
+share one exchange. The three students:
 
 - ``alice`` answers with the reference solutions;
 - ``bob`` has one known bug (the fixture ``bug_rnn2_drops_whh2``);
@@ -70,7 +72,7 @@ class Flow:
     timings: dict[str, float] = field(default_factory=dict)
     """Step name -> wall-clock seconds (time.monotonic)."""
     cpu: dict[str, float] = field(default_factory=dict)
-    """Step name -> CPU seconds of its commands and their children (user + system)."""
+    """Step name -> CPU seconds of its commands and the children they waited for (user + system)."""
     outputs: dict[str, str] = field(default_factory=dict)
     """Step name -> the commands' stdout and stderr."""
     gradebook_after_autograde: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -125,7 +127,7 @@ class Flow:
         shutil.copytree(ROOT / "assignments" / "source" / ASSIGNMENT, self.course / "source" / ASSIGNMENT)
         shutil.copytree(ROOT / "solutions", self.course / "solutions",
                         ignore=shutil.ignore_patterns("__pycache__"))
-        for folder in ("exchange", "cache", "jupyter/config", "jupyter/runtime"):
+        for folder in ("exchange", "jupyter/config", "jupyter/runtime"):
             (self.root / folder).mkdir(parents=True)
         course = f"c.CourseDirectory.root = {str(self.course)!r}\nc.Execute.timeout = 300\n"
         self.write_config(self.course, course)
@@ -136,7 +138,7 @@ class Flow:
     def write_config(self, folder: Path, extra: str) -> None:
         text = (f"c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
                 f"c.Exchange.root = {str(self.root / 'exchange')!r}\n"
-                f"c.Exchange.cache = {str(self.root / 'cache')!r}\n{extra}")
+                f"c.Exchange.cache = {str(folder / 'nbgrader_cache')!r}\n{extra}")
         (folder / "nbgrader_config.py").write_text(text, encoding="utf-8")
 
     def run_all(self) -> Flow:
@@ -153,8 +155,8 @@ class Flow:
         self.step("generate_feedback", self.nbgrader(self.course, "generate_feedback", ASSIGNMENT))
         self.nbgrader_feedback = {s: self.feedback_page(s).read_text(encoding="utf-8") for s in STUDENTS}
         self.step("rnn-grader grade --course", (
-            self.course, BIN / "rnn-grader", "grade", self.course / "submitted", "--out", self.records,
-            "--solutions", self.course / "solutions", "--course", self.course, "--assignment", ASSIGNMENT))
+            self.course, BIN / "rnn-grader", "grade", "--course", self.course, "--assignment", ASSIGNMENT,
+            "--out", self.records, "--solutions", self.course / "solutions", "--workers", "1"))
         self.step("nbgrader export", self.nbgrader(self.course, "export", "--to", self.root / "nbgrader.csv"))
         self.step("rnn-grader export", (self.course, BIN / "rnn-grader", "export", "--records", self.records,
                                         "--out", self.root / "grades.csv"))

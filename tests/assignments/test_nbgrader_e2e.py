@@ -126,11 +126,10 @@ def test_delivered_feedback_shows_the_verdict_and_no_hidden_check_code(flow, rec
     assert len(code) >= 20
     nbgrader_page = html.unescape(flow.nbgrader_feedback[student])
     assert f"{PARTS[0].name}: {records[student].parts[0].status}" in nbgrader_page  # the grade cell's output
-    delivered = flow.delivered(student)
-    assert delivered, f"fetch_feedback delivered nothing to {student}"
-    for path in delivered:
-        page = html.unescape(path.read_text(encoding="utf-8"))
-        assert f"Score: {records[student].score:g} / {records[student].max_score:g}" in page  # our page
-        for text in (page, nbgrader_page):
-            leaked = [line for line in code if line in text]
-            assert not leaked, f"{path} shows code of solutions/hidden.py: {leaked[:3]}"
+    [path] = flow.delivered(student)  # one submission, one page: the student's own
+    page = html.unescape(path.read_text(encoding="utf-8"))
+    assert f"<title>{ASSIGNMENT}: {student}</title>" in page
+    assert f"Score: {records[student].score:g} / {records[student].max_score:g}" in page  # our page
+    for text in (page, nbgrader_page):
+        leaked = [line for line in code if line in text]
+        assert not leaked, f"{path} shows code of solutions/hidden.py: {leaked[:3]}"
