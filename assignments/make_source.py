@@ -84,10 +84,12 @@ rnn-grader check {notebook}
 pytest --notebook {notebook}
 ```
 
-The test cell below each exercise runs a small example. When it passes, the full checks may still find
-a counterexample; they then report the smallest failing input they found. After the deadline the grader
-also runs hidden checks (more inputs, comparisons with a reference implementation) and a training
-check (see the last section).
+The test cell below each exercise grades it: save the notebook, then run the cell. It grades the saved
+file with the public checks the instructor runs (the same engine and seeds), in a separate sandboxed
+process, prints the smallest failing input it found and ends with your points for the exercise. After
+the deadline the grader also runs hidden checks (more inputs, comparisons with a reference
+implementation), so passing the public checks does not guarantee full marks; the training check of the
+last section is graded the same way.
 """
 
 _LESSONS = {
@@ -342,8 +344,8 @@ contract says: every weight has the shape given above and multiplies from the ri
 
 The cell below runs a short loop of this kind (with Adam, to be quick) on a sentence of *The Time
 Machine*, for a few seconds. With correct functions the perplexity falls towards 1{predicts}. It is
-not graded; the test cell after it checks that this short run learned its sentence, a quick local
-stand-in for the grader's training check (`rnn-grader check` runs the real one).
+not graded; the test cell after it runs the grader's own training check on your saved functions (its
+fast profile, a few seconds on a laptop), as `rnn-grader check` does.
 """
 
 _DEMO = '''\
@@ -377,21 +379,6 @@ torch.manual_seed(0)
 TEXT = "the time traveller for so it will be convenient to speak of him was expounding a recondite matter "
 '''
 
-_TRAINING_CHECK = """\
-# Issue 5, a simple check for now: the short run above learned its sentence. The grader's training
-# check trains your functions with its own loop and measures the perplexity with its own forward pass.
-corpus = torch.tensor([char_to_idx[char] for char in TEXT], device=device)  # (len(TEXT),)
-X, Y = corpus[:-1].view(1, -1), corpus[1:]  # one sequence: (1, len(TEXT) - 1) and (len(TEXT) - 1,)
-with torch.no_grad():
-    inputs = list(F.one_hot(X.T, len(idx_to_char)).float())  # (len(TEXT) - 1) x (1, vocab_size)
-    outputs, _ = {rnn}(inputs, {init_rnn_state}(1, 32, device), params)  # one (1, vocab_size) per step
-    perplexity = math.exp(F.cross_entropy(torch.cat(outputs), Y).item())
-assert perplexity < 1.5, (
-    f"after the short training run above, the perplexity on its sentence is {{perplexity:.2f}}; "
-    "correct functions reach about 1.1 (does the hidden state carry from step to step?)"
-)
-"""
-
 _PREDICT_DEMO = """\
 print(predict_rnn("the time ", 60, rnn, params, init_rnn_state, 32, len(idx_to_char), device,
                   idx_to_char, char_to_idx))
@@ -404,219 +391,22 @@ _DEMO_MODELS = {
 
 # --------------------------------------------------------------------------- grade cells
 
-_EXAMPLE_CHECKS = {
-    "one_hot": """\
-Y = one_hot(torch.tensor([0, 2]), 4)
-assert isinstance(Y, torch.Tensor), f"one_hot must return a tensor, not {type(Y).__name__}"
-assert Y.shape == (2, 4), f"one_hot(torch.tensor([0, 2]), 4) has shape {tuple(Y.shape)}, expected (2, 4)"
-assert Y.dtype == torch.float32, f"the default dtype is torch.float32, got {Y.dtype}"
-assert Y.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0]], f"one_hot(torch.tensor([0, 2]), 4) gave\\n{Y}"
-Y = one_hot(torch.tensor([1, 1, 0], dtype=torch.int32), 2, dtype=torch.float64)
-assert Y.dtype == torch.float64, f"dtype=torch.float64 gave {Y.dtype}"
-assert Y.tolist() == [[0, 1], [0, 1], [1, 0]], f"one_hot(torch.tensor([1, 1, 0]), 2) gave\\n{Y}"
-try:
-    Y = one_hot(torch.tensor([1, 0], device="meta"), 3)
-except RuntimeError as e:  # code that reads values (.item()) cannot run on meta; a GPU checks it instead
-    assert "cannot be called on meta tensors" in str(e), f"on the meta device (keep data on x.device): {e}"
-else:
-    assert Y.device.type == "meta", f"an input on the meta device gave a result on {Y.device}: use x.device"
-    assert Y.shape == (2, 3), f"an input on the meta device gave shape {tuple(Y.shape)}, expected (2, 3)"
-""",
-    "to_onehot": """\
-X = torch.arange(10).view(2, 5)  # (batch_size, num_steps)
-inputs = to_onehot(X, 10)
-assert isinstance(inputs, list), f"to_onehot must return a list, not {type(inputs).__name__}"
-assert len(inputs) == 5, f"expected num_steps = 5 tensors, got {len(inputs)}"
-for X_t in inputs:
-    assert X_t.shape == (2, 10), f"each tensor must be (batch_size, n_class), got {tuple(X_t.shape)}"
-    assert X_t.dtype == torch.float32, f"each tensor must be torch.float32, got {X_t.dtype}"
-    assert X_t.sum(dim=1).tolist() == [1, 1], f"each row must hold a single 1, got\\n{X_t}"
-assert inputs[1].argmax(dim=1).tolist() == [1, 6], f"inputs[1] must encode X[:, 1] = [1, 6]:\\n{inputs[1]}"
-assert torch.equal(torch.stack(inputs, dim=1).argmax(dim=2), X), "inputs[t] must encode column t of X"
-try:
-    inputs = to_onehot(torch.zeros(3, 2, dtype=torch.long, device="meta"), 4)
-except RuntimeError as e:  # code that reads values (.item()) cannot run on meta; a GPU checks it instead
-    assert "cannot be called on meta tensors" in str(e), f"on the meta device (keep data on X.device): {e}"
-else:
-    assert len(inputs) == 2 and all(X_t.device.type == "meta" for X_t in inputs), "keep them on X.device"
-""",
-    "get_params": """\
-torch.manual_seed(0)
-params = get_params(3, 4, 5, torch.device("cpu"))  # num_inputs d = 3, num_hiddens h = 4, num_outputs q = 5
-assert isinstance(params, tuple), f"get_params must return a tuple, not {type(params).__name__}"
-shapes = [tuple(p.shape) for p in params]
-expected = [(3, 4), (4, 4), (4,), (4, 5), (5,)]
-assert shapes == expected, f"shapes {shapes}, expected W_xh, W_hh, b_h, W_hq, b_q of shapes {expected}"
-for p in params:
-    assert p.dtype == torch.float32, f"parameters must be torch.float32, got {p.dtype}"
-    assert p.is_leaf and p.requires_grad, "parameters must be leaf tensors with requires_grad=True"
-assert not params[2].any() and not params[4].any(), "the biases b_h and b_q must be zeros"
-W = get_params(100, 50, 10, torch.device("cpu"))[0]  # W_xh (100, 50)
-assert abs(W.mean().item()) < 0.002 and abs(W.std().item() - 0.01) < 0.002, (
-    f"weights must be drawn from N(0, 0.01^2); W_xh has mean {W.mean():.4f}, std {W.std():.4f}"
-)
-devices = {p.device.type for p in get_params(3, 4, 5, torch.device("meta"))}
-assert devices == {"meta"}, f"get_params(..., device=meta) gave parameters on {devices}"
-""",
-    "init_rnn_state": """\
-state = init_rnn_state(2, 4, torch.device("cpu"))  # batch_size 2, num_hiddens 4
-assert isinstance(state, tuple) and len(state) == 1, f"init_rnn_state must return a tuple (H,), got {state!r}"
-H = state[0]
-assert H.shape == (2, 4), f"H must be (batch_size, num_hiddens) = (2, 4), got {tuple(H.shape)}"
-assert H.dtype == torch.float32, f"H must be torch.float32, got {H.dtype}"
-assert not H.any(), f"the initial state must be zeros, got\\n{H}"
-H = init_rnn_state(2, 4, torch.device("meta"))[0]
-assert H.device.type == "meta", f"init_rnn_state(..., device=meta) gave a state on {H.device}"
-""",
-    "rnn": """\
-torch.manual_seed(0)
-batch_size, num_steps, d, h, q = 2, 3, 5, 4, 6
-shapes = [(d, h), (h, h), (h,), (h, q), (q,)]  # W_xh, W_hh, b_h, W_hq, b_q
-params = tuple(torch.randn(shape, requires_grad=True) for shape in shapes)
-inputs = [torch.randn(batch_size, d) for _ in range(num_steps)]
-H_0 = torch.randn(batch_size, h)
-outputs, new_state = rnn(inputs, (H_0,), params)
-assert isinstance(outputs, list), f"outputs must be a list, not {type(outputs).__name__}"
-assert len(outputs) == num_steps, f"expected num_steps = {num_steps} outputs, got {len(outputs)}"
-for O in outputs:
-    assert O.shape == (batch_size, q), f"each output must be (batch_size, q) = (2, 6), got {tuple(O.shape)}"
-assert isinstance(new_state, tuple) and len(new_state) == 1, "the new state must be a tuple (H,)"
-assert new_state[0].shape == (batch_size, h), f"H must be (2, 4), got {tuple(new_state[0].shape)}"
+_GRADE_CELL = """\
+# Save the notebook, then run this cell: it grades the saved answer in a separate sandboxed process
+# (public checks; the instructor adds hidden ones), prints what they found and ends with the points.
+from grader.cell import grade_cell
 
-# The same computation with PyTorch's nn.RNN (which stores the weights transposed).
-builtin = nn.RNN(d, h, nonlinearity="tanh")
-with torch.no_grad():
-    builtin.weight_ih_l0.copy_(params[0].T)
-    builtin.weight_hh_l0.copy_(params[1].T)
-    builtin.bias_ih_l0.copy_(params[2])
-    builtin.bias_hh_l0.zero_()
-    hiddens, H_T = builtin(torch.stack(inputs), H_0[None])  # (num_steps, batch_size, h), (1, batch_size, h)
-    expected = hiddens @ params[3] + params[4]  # (num_steps, batch_size, q)
-assert torch.allclose(torch.stack(outputs), expected, atol=1e-5), "the outputs differ from nn.RNN's"
-assert torch.allclose(new_state[0], H_T[0], atol=1e-5), "the returned H must be the state after the last step"
-sum(O.sum() for O in outputs).backward()
-assert all(p.grad is not None for p in params), "the outputs must be differentiable with respect to params"
-""",
-    "grad_clipping": """\
-w, b = torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)
-w.grad, b.grad = torch.tensor([3.0, 0.0]), torch.tensor([4.0])  # global norm g = 5
-w_grad = w.grad
-grad_clipping([w, b], 1.0, torch.device("cpu"))
-assert w.grad is w_grad, "change the gradients in place (param.grad.mul_), do not replace them"
-assert torch.allclose(w.grad, torch.tensor([0.6, 0.0])) and torch.allclose(b.grad, torch.tensor([0.8])), (
-    f"with g = 5 > theta = 1 every gradient is scaled by 1/5; got {w.grad} and {b.grad}"
-)
-w.grad, b.grad = torch.tensor([0.3, 0.0]), torch.tensor([0.4])  # g = 0.5
-grad_clipping([w, b], 1.0, torch.device("cpu"))
-assert torch.equal(w.grad, torch.tensor([0.3, 0.0])) and torch.equal(b.grad, torch.tensor([0.4])), (
-    f"with g = 0.5 <= theta = 1 the gradients must stay unchanged; got {w.grad} and {b.grad}"
-)
-""",
-    "predict_rnn": """\
-# Test doubles: a "model" that scores the character after its input highest, and a state that counts calls.
-idx_to_char = ["a", "b", "c", "d"]
-char_to_idx = {char: i for i, char in enumerate(idx_to_char)}
-MODEL_PARAMS = object()
-init_calls, rnn_calls = [], []
-
-def fake_init_state(batch_size, num_hiddens, device):
-    init_calls.append((batch_size, num_hiddens))
-    return (torch.full((batch_size, 1), 100.0),)
-
-def next_char_rnn(inputs, state, params):
-    assert params is MODEL_PARAMS, "pass params on to rnn"
-    rnn_calls.append((len(inputs), tuple(inputs[0].shape), state[0].item()))
-    return [torch.roll(X_t, 1, dims=1) for X_t in inputs], (state[0] + 1,)
-
-text = predict_rnn("ba", 4, next_char_rnn, MODEL_PARAMS, fake_init_state, 8, 4, torch.device("cpu"),
-                   idx_to_char, char_to_idx)
-assert text == "babcda", f"predict_rnn('ba', 4, ...) with a next-character model gave {text!r}, not 'babcda'"
-assert init_calls == [(1, 8)], f"call init_rnn_state(1, num_hiddens, device) once; calls: {init_calls}"
-assert len(rnn_calls) == 5, f"expected len(prefix) - 1 + num_chars = 5 calls of rnn, got {len(rnn_calls)}"
-assert all(n == 1 and shape == (1, 4) for n, shape, _ in rnn_calls), (
-    f"feed one step per call: a list of one (1, vocab_size) tensor; calls: {rnn_calls}"
-)
-assert [count for _, _, count in rnn_calls] == [100, 101, 102, 103, 104], "carry the state from call to call"
-text = predict_rnn("c", 0, next_char_rnn, MODEL_PARAMS, fake_init_state, 8, 4, torch.device("cpu"),
-                   idx_to_char, char_to_idx)
-assert text == "c", f"num_chars = 0 must give the prefix back, got {text!r}"
-""",
-    "get_params_2layer": """\
-torch.manual_seed(0)
-params = get_params_2layer(3, 4, 5, torch.device("cpu"))  # d = 3, h = 4, q = 5
-assert isinstance(params, tuple), f"get_params_2layer must return a tuple, not {type(params).__name__}"
-shapes = [tuple(p.shape) for p in params]
-expected = [(3, 4), (4, 4), (4,), (4, 4), (4, 4), (4,), (4, 5), (5,)]
-assert shapes == expected, (
-    f"shapes {shapes}, expected W_xh1, W_hh1, b_h1, W_xh2, W_hh2, b_h2, W_hq, b_q of shapes {expected}"
-)
-for p in params:
-    assert p.dtype == torch.float32, f"parameters must be torch.float32, got {p.dtype}"
-    assert p.is_leaf and p.requires_grad, "parameters must be leaf tensors with requires_grad=True"
-assert not any(params[i].any() for i in (2, 5, 7)), "the biases b_h1, b_h2 and b_q must be zeros"
-big = get_params_2layer(100, 50, 10, torch.device("cpu"))
-for name, W in [("W_xh1", big[0]), ("W_hh2", big[4])]:
-    assert abs(W.mean().item()) < 0.002 and abs(W.std().item() - 0.01) < 0.002, (
-        f"weights must be drawn from N(0, 0.01^2); {name} has mean {W.mean():.4f}, std {W.std():.4f}"
-    )
-devices = {p.device.type for p in get_params_2layer(3, 4, 5, torch.device("meta"))}
-assert devices == {"meta"}, f"get_params_2layer(..., device=meta) gave parameters on {devices}"
-""",
-    "init_rnn_state_2layer": """\
-state = init_rnn_state_2layer(2, 4, torch.device("cpu"))  # batch_size 2, num_hiddens 4
-assert isinstance(state, tuple) and len(state) == 2, f"the state must be a tuple (H1, H2), got {state!r}"
-for H in state:
-    assert H.shape == (2, 4), f"H1 and H2 must be (batch_size, num_hiddens) = (2, 4), got {tuple(H.shape)}"
-    assert H.dtype == torch.float32, f"H1 and H2 must be torch.float32, got {H.dtype}"
-    assert not H.any(), f"the initial states must be zeros, got\\n{H}"
-devices = {H.device.type for H in init_rnn_state_2layer(2, 4, torch.device("meta"))}
-assert devices == {"meta"}, f"init_rnn_state_2layer(..., device=meta) gave states on {devices}"
-""",
-    "rnn_2layer": """\
-torch.manual_seed(0)
-batch_size, num_steps, d, h, q = 2, 3, 5, 4, 6
-shapes = [(d, h), (h, h), (h,), (h, h), (h, h), (h,), (h, q), (q,)]  # W_xh1, W_hh1, b_h1, ..., W_hq, b_q
-params = tuple(torch.randn(shape, requires_grad=True) for shape in shapes)
-inputs = [torch.randn(batch_size, d) for _ in range(num_steps)]
-H1_0, H2_0 = torch.randn(batch_size, h), torch.randn(batch_size, h)
-outputs, new_state = rnn_2layer(inputs, (H1_0, H2_0), params)
-assert isinstance(outputs, list), f"outputs must be a list, not {type(outputs).__name__}"
-assert len(outputs) == num_steps, f"expected num_steps = {num_steps} outputs, got {len(outputs)}"
-for O in outputs:
-    assert O.shape == (batch_size, q), f"each output must be (batch_size, q) = (2, 6), got {tuple(O.shape)}"
-assert isinstance(new_state, tuple) and len(new_state) == 2, "the new state must be a tuple (H1, H2)"
-
-# The same computation with PyTorch's two-layer nn.RNN (which stores the weights transposed).
-builtin = nn.RNN(d, h, num_layers=2, nonlinearity="tanh")
-with torch.no_grad():
-    for layer, (W_x, W_h, b) in enumerate([params[0:3], params[3:6]]):
-        getattr(builtin, f"weight_ih_l{layer}").copy_(W_x.T)
-        getattr(builtin, f"weight_hh_l{layer}").copy_(W_h.T)
-        getattr(builtin, f"bias_ih_l{layer}").copy_(b)
-        getattr(builtin, f"bias_hh_l{layer}").zero_()
-    hiddens, H_T = builtin(torch.stack(inputs), torch.stack([H1_0, H2_0]))  # (num_steps, batch_size, h)
-    expected = hiddens @ params[6] + params[7]  # (num_steps, batch_size, q)
-assert torch.allclose(torch.stack(outputs), expected, atol=1e-5), (
-    "the outputs differ from nn.RNN(num_layers=2)'s; does layer 2 use its own state, H2_{t-1} W_hh2?"
-)
-assert torch.allclose(new_state[0], H_T[0], atol=1e-5), "H1 must be layer 1's state after the last step"
-assert torch.allclose(new_state[1], H_T[1], atol=1e-5), "H2 must be layer 2's state after the last step"
-sum(O.sum() for O in outputs).backward()
-assert all(p.grad is not None for p in params), "the outputs must be differentiable with respect to params"
-""",
-}
+grade_cell("{name}")
+"""
 
 
 def grade_cell_source(part: Part) -> str:
-    """The source of the grade cell ``test_<part>``: checks on small examples.
+    """The source of the grade cell ``test_<part>``: a call of :func:`grader.cell.grade_cell`.
 
-    Every grade cell is made here, so that the checks can later be swapped for a call
-    of the grading engine in one place.
+    The call grades the part with the same engine, seed and profile as ``rnn-grader grade``
+    and ends with the points as a bare number, nbgrader's partial credit.
     """
-    try:
-        return _EXAMPLE_CHECKS[part.name].rstrip("\n")
-    except KeyError:
-        raise SystemExit(f"no grade cell for part {part.name!r}: add its checks to _EXAMPLE_CHECKS") from None
+    return _GRADE_CELL.format(name=part.name).rstrip("\n")
 
 
 # --------------------------------------------------------------------------- answer cells
@@ -683,8 +473,8 @@ def training_cells(assignment: Assignment) -> list[NotebookNode]:
     demo = _DEMO + "params, idx_to_char, char_to_idx = train_tiny({}, {}, {}, TEXT * 4)\n".format(*model)
     if predicts:
         demo += _PREDICT_DEMO
-    check = _TRAINING_CHECK.format(rnn=model[2], init_rnn_state=model[1]).rstrip("\n")
-    graded = [create_grade_cell(check, "code", p.test_cell, p.points) for p in assignment.parts if p.training]
+    graded = [create_grade_cell(grade_cell_source(p), "code", p.test_cell, p.points)
+              for p in assignment.parts if p.training]
     return [
         create_markdown_cell(text.rstrip("\n"), cell_id="training"),
         create_code_cell(demo.rstrip("\n"), cell_id="training_demo"),

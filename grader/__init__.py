@@ -12,8 +12,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+source"
 
-from grader.api import check_notebook, grade_notebook, grade_paths  # noqa: E402
-from grader.exercises import ASSIGNMENTS  # noqa: E402
-from grader.record import Record  # noqa: E402
-
 __all__ = ["ASSIGNMENTS", "Record", "__version__", "check_notebook", "grade_notebook", "grade_paths"]
+
+_LAZY = {"check_notebook": "grader.api", "grade_notebook": "grader.api", "grade_paths": "grader.api",
+         "ASSIGNMENTS": "grader.exercises", "Record": "grader.record"}
+"""Imported on first use: a grade cell's ``from grader.cell import grade_cell`` must not pull torch and
+hypothesis into the student's kernel (their import-time warnings would land in the cell's stderr)."""
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'grader' has no attribute {name!r}")

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(check)
     _training(check)
     grade = sub.add_parser("grade", help="the instructor's grade: public + hidden checks, one record each")
-    grade.add_argument("paths", nargs="+", help="notebooks, .py files, or folders such as submitted/")
+    grade.add_argument("paths", nargs="*", help="notebooks, .py files, or folders such as submitted/ "
+                       "(default with --course: the course's submitted/*/<assignment>/)")
     grade.add_argument("--out", required=True, help="folder for the records")
     grade.add_argument("--solutions", default=None, help="the course's solutions/ folder (hidden checks)")
     grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
@@ -104,12 +105,24 @@ def _grade(args) -> int:
     from grader.api import grade_paths
     from grader.reports import class_table
 
-    records = grade_paths(args.paths, out_dir=args.out, solutions=args.solutions, device=_device(args.device),
+    paths = args.paths or _submitted(args.course, args.assignment)
+    if not paths:
+        print("rnn-grader grade: nothing to grade: give notebooks or folders, or --course with "
+              "submitted/<student>/<assignment>/ notebooks", file=sys.stderr)
+        return 2
+    records = grade_paths(paths, out_dir=args.out, solutions=args.solutions, device=_device(args.device),
                           seed=args.seed, isolation=args.isolation, assignment=args.assignment,
                           workers=args.workers, progress=True, profile=args.profile,
                           end_to_end=args.end_to_end)
     Console().print(class_table(records))
     return _publish(records, args.course) if args.course else 0
+
+
+def _submitted(course: str | None, assignment: str | None) -> list[Path]:
+    """What nbgrader collect gathered: ``<course>/submitted/<student>/<assignment>/``, one folder each."""
+    if course is None:
+        return []
+    return sorted(Path(course).glob(f"submitted/*/{assignment or '*'}"))
 
 
 def _calibrate(args) -> int:  # issue 5

@@ -46,6 +46,8 @@ class GradeOptions:
     """Train with the student's one_hot and grad_clipping too, not the grader's (issue 5)."""
     training: bool = True
     """False: grade the exercise functions only, without the training parts (unit-level verdicts)."""
+    parts: tuple[str, ...] | None = None
+    """Grade only these parts (a grade cell's own part, see :mod:`grader.cell`); None: all of them."""
 
 
 def load_hidden(solutions_dir: str | Path | None):
@@ -100,7 +102,7 @@ class _Job:
                 self._set(name, status, message)
         for name, violation in check_policy(self.extracted.cells, SETUP_CODE, functions).items():
             self._set(name, "forbidden", violation.message)
-        todo = [n for n in functions if n not in self.parts]
+        todo = [n for n in functions if n not in self.parts and self._wanted(n)]
         if todo or self._training_parts():
             with _Session(self.sandbox, self.extracted) as session:
                 for name in todo:
@@ -111,7 +113,10 @@ class _Job:
     def _training_parts(self) -> tuple[str, ...]:
         if not self.options.training:
             return ()
-        return tuple(p.name for p in self.assignment.parts if p.training)
+        return tuple(p.name for p in self.assignment.parts if p.training and self._wanted(p.name))
+
+    def _wanted(self, name: str) -> bool:
+        return self.options.parts is None or name in self.options.parts
 
     def _train(self, session: _Session) -> None:
         from grader.training.check import grade_training
@@ -120,6 +125,8 @@ class _Job:
             self.parts[name] = grade_training(session, self.assignment.part(name), self.options)
 
     def _set(self, name: str, status: str, message: str) -> None:
+        if not self._wanted(name):
+            return
         points = self.assignment.part(name).points
         self.parts.setdefault(name, PartResult(name, 0.0, points, status, message))
 

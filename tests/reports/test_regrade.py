@@ -108,3 +108,26 @@ def test_regrading_the_reference_changes_nothing_and_a_new_threshold_does(tmp_pa
     [change] = diff_records(tmp_path / "old", tmp_path / "new")
     assert (change.student, change.part, change.before, change.after) == ("ref", "train_rnn_2layer", 3.0, 0.0)
     assert any(r.startswith("threshold ") and r.endswith("→ 1.5") for r in change.reasons)
+
+
+def test_diff_command_names_every_student_and_part_a_new_threshold_changed(tmp_path, capsys, monkeypatch):
+    """`rnn-grader diff`: exit 0 and "no part changed" for a same-grader regrade; a tightened threshold
+    lists exactly the students whose training part it flipped, and why."""
+    from grader.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    failing = {"train_rnn_2layer": "perplexity 9.1 is above the threshold"}
+    old = _write(tmp_path / "old", record("amy"), record("bob"), record("cat", lost=failing))
+    same = _write(tmp_path / "same", record("amy"), record("bob"), record("cat", lost=failing))
+    assert main(["diff", str(old), str(same)]) == 0
+    assert capsys.readouterr().out.strip() == "no part changed"
+
+    tight = {"train_rnn_2layer": "perplexity 2.8 is above the threshold"}
+    new = _write(tmp_path / "new", *(record(s, threshold=2.0, lost=tight) for s in ("amy", "bob")),
+                 record("cat", threshold=2.0, lost=failing))
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "train_rnn_2layer" in line]
+    assert [row.split()[1] for row in rows] == ["amy", "bob"], out  # cat failed before and after
+    assert all("threshold 4.53 → 2.0" in row and "status passed → failed" in row for row in rows), out
+    assert "2 changed parts" in out
