@@ -46,6 +46,8 @@ class GradeOptions:
     """Train with the student's one_hot and grad_clipping too, not the grader's (issue 5)."""
     training: bool = True
     """False: grade the exercise functions only, without the training parts (unit-level verdicts)."""
+    warm: bool | None = None
+    """Fork workers from a warm template (default: on CPU) or start a fresh interpreter each (issue 7)."""
 
 
 def load_hidden(solutions_dir: str | Path | None):
@@ -84,7 +86,7 @@ class _Job:
         self.extracted: Extracted | None = None
         self.parts: dict[str, PartResult] = {}
         self.sandbox = Sandbox(limits=options.limits, device=options.device, isolation=options.isolation,
-                               slot=options.slot)
+                               slot=options.slot, warm=options.warm)
         self.error: str | None = None
 
     def run(self, assignment: str | None) -> None:
