@@ -15,11 +15,13 @@ forks a child that
 3. redirects the student's output, installs the tripwires and the audit hook
    (:func:`grader.sandbox.limits.lock_down`) and serves the usual protocol.
 
-A template is leased to one worker at a time. When its child ends, the template kills what
-the child left behind and empties the scratch directory (under bubblewrap: and what it wrote
-in ``/tmp`` or ``/dev``) *before* it reports the exit status, so nothing passes from one
-student to the next. Control messages are JSON; nothing is unpickled. Templates close when
-the grading process ends (end of file on the control socket).
+A template is leased to one worker at a time. When its child ends, the template kills the
+child's process group. Under bubblewrap every new worker, as the sandbox uid and before it
+does anything else, kills any other process left in the sandbox and removes whatever earlier
+workers wrote in the scratch folder, ``/tmp`` or ``/dev`` (without bubblewrap each worker has a
+fresh scratch folder), so nothing passes from one student to the next. Control messages are
+JSON; nothing is unpickled. Templates close when the grading process ends (end of file on the
+control socket).
 """
 
 from __future__ import annotations
@@ -384,22 +386,9 @@ class _TemplateLoop:
                 return
             if pid == self.child:
                 self.child = None
-                self.clean(pid)
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)  # what it left in its own process group
                 self.send({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
-
-    def clean(self, pid: int) -> None:
-        """Kill what the worker left behind and empty what it could write, before the next one starts."""
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
-        if not self.config["namespace"]:
-            return  # without bubblewrap the worker's scratch folder is its own, removed by the grader
-        cleaner = os.fork()
-        if cleaner == 0:
-            try:
-                _clean_namespace(self.config.get("child_uid"), os.getppid(), self.baseline)
-            finally:
-                os._exit(0)
-        os.waitpid(cleaner, 0)
 
     def become_worker(self, request: dict, fds: list[int]) -> None:
         """In the forked child: take the pipes, apply the limits, drop the uid, lock down, serve."""
@@ -422,6 +411,8 @@ class _TemplateLoop:
                 drops_later=self.config["drops_later"],
             )()
             _die_with(template)
+            if self.config["namespace"]:  # without bubblewrap the scratch folder is new, the rest shared
+                _clean_namespace(template, self.baseline)
             from grader.sandbox.worker import serve_forked
 
             serve_forked({**self.config, **request["config"], "drop_to_uid": None})
@@ -468,13 +459,10 @@ def _walk(root: str):
         yield from (os.path.join(top, name) for name in files)
 
 
-def _clean_namespace(uid: int | None, template: int, baseline: set[str]) -> None:
-    """In a child of the template, as the workers' uid: kill every other process of the sandbox but
-    the template and init, then remove everything a worker created in the writable places."""
-    if uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
+def _clean_namespace(template: int, baseline: set[str]) -> None:
+    """In a new worker, as the sandbox uid and before anything else: kill every other process of the
+    sandbox but the template and init (what an earlier worker may have left), then remove everything
+    earlier workers created in the writable places."""
     for _ in range(3):
         for entry in os.listdir("/proc"):
             if entry.isdigit() and int(entry) not in (1, template, os.getpid()):
