@@ -74,11 +74,13 @@ def submissions_in(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]
 def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: str | Path | None = None,
                 device: str = "cpu", seed: int = DEFAULT_SEED, isolation: str = "auto",
                 assignment: str | None = None, workers: int | None = None, progress: bool = False,
-                profile: str = "fast", end_to_end: bool = False,
+                profile: str = "fast", end_to_end: bool = False, scheduler: str | None = None,
                 on_record: Callable[[Record], None] | None = None) -> list[Record]:
     """Grade every submission under `paths`, one record each under `out_dir`, `workers` at a time.
 
     Records are written as each submission finishes; the returned list is in submission order.
+    `scheduler`: a ``dask.distributed`` scheduler address, or ``"local"`` for a ``LocalCluster`` of
+    `workers` processes, instead of the local process pool (see :mod:`grader.cluster`).
     """
     jobs = [dict(path=path, student=student, out_dir=out_dir, assignment=assignment, solutions=solutions,
                  device=device, seed=seed, isolation=isolation, profile=profile, end_to_end=end_to_end)
@@ -87,7 +89,12 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
     todo = [job for job in jobs if str(job["path"]) not in done]
     workers = max(1, min(workers or _usable_cores(), len(todo) or 1))
     with _Progress(len(todo), enabled=progress) as bar:
-        graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
+        if scheduler:  # issue 7
+            from grader.cluster import run_on_dask
+
+            graded = run_on_dask(todo, scheduler=scheduler, workers=workers, on_record=bar.advance)
+        else:
+            graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
     fresh = {str(job["path"]): record for job, record in zip(todo, graded)}
     results = [done.get(str(job["path"])) or fresh[str(job["path"])] for job in jobs]
     for record in results:

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", required=True, help="folder for the records")
     grade.add_argument("--solutions", default=None, help="the course's solutions/ folder (hidden checks)")
     grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
+    grade.add_argument("--scheduler", default=None,
+                       help="a Dask scheduler address, or 'local' for a LocalCluster of --workers processes: "
+                            "one task per submission (needs the dask extra)")
     grade.add_argument("--course", default=None,
                        help="nbgrader course folder: also write its gradebook and feedback pages")
     _common(grade)
@@ -103,6 +106,7 @@ def _grade(args) -> int:
     from rich.console import Console
 
     from grader.api import grade_paths
+    from grader.errors import ConfigError
     from grader.reports import class_table
 
     paths = args.paths or _submitted(args.course, args.assignment)
@@ -110,10 +114,14 @@ def _grade(args) -> int:
         print("rnn-grader grade: nothing to grade: give notebooks or folders, or --course with "
               "submitted/<student>/<assignment>/ notebooks", file=sys.stderr)
         return 2
-    records = grade_paths(paths, out_dir=args.out, solutions=args.solutions, device=_device(args.device),
-                          seed=args.seed, isolation=args.isolation, assignment=args.assignment,
-                          workers=args.workers, progress=True, profile=args.profile,
-                          end_to_end=args.end_to_end)
+    try:
+        records = grade_paths(paths, out_dir=args.out, solutions=args.solutions,
+                              device=_device(args.device), seed=args.seed, isolation=args.isolation,
+                              assignment=args.assignment, workers=args.workers, progress=True,
+                              profile=args.profile, end_to_end=args.end_to_end, scheduler=args.scheduler)
+    except ConfigError as exc:
+        print(f"rnn-grader grade: {exc}", file=sys.stderr)
+        return 2
     Console().print(class_table(records))
     return _publish(records, args.course) if args.course else 0
 

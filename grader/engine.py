@@ -48,6 +48,8 @@ class GradeOptions:
     """False: grade the exercise functions only, without the training parts (unit-level verdicts)."""
     parts: tuple[str, ...] | None = None
     """Grade only these parts (a grade cell's own part, see :mod:`grader.cell`); None: all of them."""
+    warm: bool | None = None
+    """Fork workers from a warm template (default: on CPU) or start a fresh interpreter each (issue 7)."""
 
 
 def load_hidden(solutions_dir: str | Path | None):
@@ -86,7 +88,7 @@ class _Job:
         self.extracted: Extracted | None = None
         self.parts: dict[str, PartResult] = {}
         self.sandbox = Sandbox(limits=options.limits, device=options.device, isolation=options.isolation,
-                               slot=options.slot)
+                               slot=options.slot, warm=options.warm)
         self.error: str | None = None
 
     def run(self, assignment: str | None) -> None:

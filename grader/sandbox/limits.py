@@ -65,7 +65,8 @@ def preexec(limits: WorkerLimits, *, cuda: bool, uid: int | None, drops_later: b
         os.umask(0o022)  # bubblewrap creates mount points with this umask; the sandbox uid must traverse them
         if not cuda:
             cap(resource.RLIMIT_AS, limits.memory_bytes)
-        cap(resource.RLIMIT_CPU, limits.cpu_seconds)
+        # soft below hard: the kernel sends SIGXCPU (reported as the CPU limit), not SIGKILL
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
         cap(resource.RLIMIT_FSIZE, limits.output_bytes)
         cap(resource.RLIMIT_NOFILE, limits.open_files)
         cap(resource.RLIMIT_CORE, 0)
@@ -116,16 +117,20 @@ def world_traversable(path: str) -> bool:
     return all(os.stat(a).st_mode & 0o001 for a in [p, *p.parents])
 
 
-def bwrap_command(*, grader_dir: str, roots: list[str], cuda: bool, limits: WorkerLimits, as_root: bool) -> list[str]:
+def bwrap_command(*, grader_dir: str, roots: list[str], cuda: bool, limits: WorkerLimits, as_root: bool,
+                  caps: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap prefix: fresh mount, pid, net, ipc and uts namespaces, a read-only system.
 
     As root, bubblewrap needs no user namespace; the worker keeps only the capability to
-    drop to its own unprivileged uid, which it does before anything else.
+    drop to its own unprivileged uid, which it does before anything else (`caps`: more
+    capabilities for a process that stays root, such as the warm template's CAP_KILL; a
+    process loses them all when it drops to its uid).
     """
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     if as_root:
         cmd += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        cmd += [x for cap in caps for x in ("--cap-add", cap)]
     else:
         cmd += ["--unshare-all"]
     cmd += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
@@ -221,14 +226,20 @@ _PATH_WRITE_EVENTS = frozenset(
 _PATH_READ_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob"})
 
 
-def _warm_up(torch) -> None:
+def _cuda(config: dict) -> bool:
+    return str(config.get("device", "cpu")).startswith("cuda")
+
+
+def _warm_up(torch, *, backward: bool = True) -> None:
     """Run the kinds of operation the checks ask for once, on CPU and meta, so that PyTorch's
     lazy imports (some load native code) happen before the audit hook is installed."""
     for device in ("cpu", "meta"):
         try:  # best effort: an op this build lacks on meta is not our failure, but it goes to boot.log
-            W = torch.normal(0.0, 0.01, size=(2, 2), device=device).requires_grad_()
+            W = torch.normal(0.0, 0.01, size=(2, 2), device=device).requires_grad_(backward)
             X = torch.zeros(1, 2, device=device).scatter_(1, torch.zeros(1, 1, dtype=torch.long, device=device), 1)
-            torch.tanh(X @ W + torch.zeros(2, device=device)).sum().backward()
+            Y = torch.tanh(X @ W + torch.zeros(2, device=device)).sum()
+            if backward:
+                Y.backward()
             torch.einsum("bd,dh->bh", X, W.detach())
         except Exception as exc:
             print(f"warm-up on {device}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -245,6 +256,13 @@ def drop_privileges(config: dict) -> None:
 
 def prepare_worker(config: dict) -> None:
     """Import what the worker needs, then lock it down before any student code runs."""
+    warm_up(config)
+    lock_down(config)
+
+
+def warm_up(config: dict) -> None:
+    """Import and exercise what the worker needs. Safe before a fork: CUDA is not initialised here,
+    and on CUDA no autograd runs (its device threads would not survive a fork)."""
     import numpy  # noqa: F401
     import safetensors.torch  # noqa: F401
     import torch
@@ -255,9 +273,17 @@ def prepare_worker(config: dict) -> None:
     torch.set_num_threads(int(config.get("threads", 1)))
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    if str(config.get("device", "cpu")).startswith("cuda"):
-        torch.zeros(1, device=config["device"])  # initialise CUDA while native loading is allowed
-    _warm_up(torch)
+    _warm_up(torch, backward=not _cuda(config))
+
+
+def lock_down(config: dict) -> None:
+    """Initialise CUDA if asked (native loading is still allowed), then install the tripwires and the
+    audit hook: the last step before any student code runs."""
+    import torch
+
+    if _cuda(config):
+        torch.zeros(1, device=config["device"])
+        _warm_up(torch, backward=True)
     _install_tripwires()
     _State.read_roots = tuple(config["read_roots"]) + ("/usr", "/lib", "/lib64", "/proc/self", "/dev/null",
                                                       "/dev/urandom", "/sys/devices/system/cpu")

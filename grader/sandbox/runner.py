@@ -66,10 +66,15 @@ class Sandbox:
     threads: int = 1
     slot: int | None = None
     """Which parallel worker this is; picks the sandbox uid (default: from the grader's pid)."""
+    warm: bool | None = None
+    """Fork each worker from a template that has already imported torch (:mod:`grader.sandbox.forkserver`)
+    instead of starting a fresh interpreter. Default (None): warm on CPU, a fresh interpreter on CUDA."""
 
     def __post_init__(self) -> None:
         if self.slot is None:
             self.slot = os.getpid() % 4000
+        if self.warm is None:
+            self.warm = not self.device.startswith("cuda")
         if self.isolation == "auto":
             self.isolation = "bwrap" if isolation_available() else "rlimits"
             if self.isolation == "rlimits":
@@ -81,6 +86,10 @@ class Sandbox:
                               "install it (apt-get install bubblewrap) or use isolation='rlimits'")
 
     def start(self) -> WorkerHandle:
+        if self.warm:
+            from grader.sandbox.forkserver import WarmWorkerHandle
+
+            return WarmWorkerHandle(self)
         return WorkerHandle(self)
 
 
@@ -127,55 +136,26 @@ class WorkerHandle:
     # -- start --------------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen:
         sb = self.sandbox
-        cuda = sb.device.startswith("cuda")
-        grader_dir = str(Path(__file__).resolve().parents[1])
-        roots = _limits.python_roots()
-        config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes}
-        env = _worker_env(sb.threads)
-        as_root = os.getuid() == 0
-        if sb.isolation == "bwrap":
-            prefix = _limits.bwrap_command(grader_dir=grader_dir, roots=roots, cuda=cuda, limits=sb.limits,
-                                           as_root=as_root)
-            prefix += [x for k, v in env.items() for x in ("--setenv", k, v)]
-            path_entry, config["read_roots"] = _limits.GRADER_MOUNT, roots + [_limits.GRADER_MOUNT]
-            uid, drops_later = None, as_root
-            config["drop_to_uid"] = _SANDBOX_UID_BASE + sb.slot if as_root else None
-        else:
-            prefix, path_entry = [], self._link_grader(grader_dir)
-            config["read_roots"] = roots + [grader_dir, path_entry]
-            uid, drops_later = self._rlimits_uid(roots), False
-            if uid is not None:
-                os.chown(self.scratch, uid, uid)
-        # -S: no site module, so no .pth hooks (an editable install's finder would look into the
-        # source tree); the worker's path is exactly the grader and the installed packages.
-        paths = [path_entry] + _limits.site_paths()
-        boot = f"import sys; sys.path[:0] = {paths!r}; from grader.sandbox.worker import main; main()"
-        cmd = prefix + [sys.executable, "-S", "-s", "-B", "-c", boot, json.dumps(config)]
+        launch = _launch(sb, link=self._link_grader)
+        if launch.uid is not None:
+            os.chown(self.scratch, launch.uid, launch.uid)
+        boot = _boot(launch.path_entry, "worker", "main")
+        cmd = launch.prefix + [sys.executable, "-S", "-s", "-B", "-c", boot, json.dumps(launch.config)]
         return subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=open(os.path.join(self.scratch, "boot.log"), "wb"),
             cwd=self.scratch,
-            env=env,
+            env=launch.env,
             start_new_session=True,
-            preexec_fn=_limits.preexec(sb.limits, cuda=cuda, uid=uid, drops_later=drops_later),
+            preexec_fn=_limits.preexec(sb.limits, cuda=launch.cuda, uid=launch.uid,
+                                       drops_later=launch.drops_later),
         )
 
-    def _rlimits_uid(self, roots: list[str]) -> int | None:
-        """Without bubblewrap, root drops to its own uid when the interpreter is reachable by it."""
-        if os.getuid() == 0 and all(_limits.world_traversable(r) for r in roots):
-            return _SANDBOX_UID_BASE + self.sandbox.slot
-        return None
-
     def _link_grader(self, grader_dir: str) -> str:
-        entry = Path(self.scratch).parent / f"{Path(self.scratch).name}-path"
-        entry.mkdir(exist_ok=True)
-        link = entry / "grader"
-        if not link.exists():
-            link.symlink_to(grader_dir)
-        self._extra_dir = str(entry)
-        return str(entry)
+        self._extra_dir = _link_grader(self.scratch, grader_dir)
+        return self._extra_dir
 
     # -- talk ---------------------------------------------------------------------------
     def request(self, header: dict, *, timeout: float, tensors: dict | None = None) -> tuple[dict, Decoder]:
@@ -237,6 +217,68 @@ class WorkerHandle:
         shutil.rmtree(self.scratch, ignore_errors=True)
         if getattr(self, "_extra_dir", None):
             shutil.rmtree(self._extra_dir, ignore_errors=True)
+
+
+@dataclass
+class _Launch:
+    """How to start a sandboxed interpreter (a cold worker or a warm template)."""
+
+    prefix: list[str]
+    config: dict
+    env: dict
+    path_entry: str
+    uid: int | None
+    """Without bubblewrap, the uid the process runs as (None: the grader's)."""
+    drops_later: bool
+    """Under bubblewrap as root: the process drops to ``config['drop_to_uid']`` itself."""
+    cuda: bool
+
+
+def _launch(sb: Sandbox, *, link, caps: tuple[str, ...] = ()) -> _Launch:
+    cuda = sb.device.startswith("cuda")
+    grader_dir = str(Path(__file__).resolve().parents[1])
+    roots = _limits.python_roots()
+    config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes}
+    env = _worker_env(sb.threads)
+    as_root = os.getuid() == 0
+    if sb.isolation == "bwrap":
+        prefix = _limits.bwrap_command(grader_dir=grader_dir, roots=roots, cuda=cuda, limits=sb.limits,
+                                       as_root=as_root, caps=caps if as_root else ())
+        prefix += [x for k, v in env.items() for x in ("--setenv", k, v)]
+        path_entry, config["read_roots"] = _limits.GRADER_MOUNT, roots + [_limits.GRADER_MOUNT]
+        config["drop_to_uid"] = _SANDBOX_UID_BASE + sb.slot if as_root else None
+        return _Launch(prefix, config, env, path_entry, None, as_root, cuda)
+    path_entry = link(grader_dir)
+    config["read_roots"] = roots + [grader_dir, path_entry]
+    return _Launch([], config, env, path_entry, _rlimits_uid(sb, roots), False, cuda)
+
+
+def _boot(path_entry: str, module: str, function: str) -> str:
+    """The ``-c`` program of a sandboxed interpreter.
+
+    It runs with -S: no site module, so no .pth hooks (an editable install's finder would look into
+    the source tree); its path is exactly the grader and the installed packages.
+    """
+    paths = [path_entry] + _limits.site_paths()
+    entry = f"from grader.sandbox.{module} import {function}; {function}()"
+    return f"import sys; sys.path[:0] = {paths!r}; {entry}"
+
+
+def _rlimits_uid(sb: Sandbox, roots: list[str]) -> int | None:
+    """Without bubblewrap, root drops to its own uid when the interpreter is reachable by it."""
+    if os.getuid() == 0 and all(_limits.world_traversable(r) for r in roots):
+        return _SANDBOX_UID_BASE + sb.slot
+    return None
+
+
+def _link_grader(next_to: str, grader_dir: str) -> str:
+    """A folder holding only a ``grader`` link, for the worker's path (the source tree holds solutions/)."""
+    entry = Path(next_to).parent / f"{Path(next_to).name}-path"
+    entry.mkdir(exist_ok=True)
+    link = entry / "grader"
+    if not link.exists():
+        link.symlink_to(grader_dir)
+    return str(entry)
 
 
 def _exit_message(code: int | None, lim: _limits.WorkerLimits) -> str:

@@ -248,5 +248,16 @@ def main() -> None:
     os._exit(0)
 
 
+def serve_forked(config: dict) -> None:
+    """The worker's life in a child of the warm template (see :mod:`grader.sandbox.forkserver`):
+    the imports and warm-up are inherited, the limits and the uid already applied; lock down, serve."""
+    from grader.sandbox import limits
+
+    requests, replies = _redirect_output()
+    limits.lock_down(config)
+    Worker(requests, replies, config).serve()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     main()
