@@ -130,7 +130,8 @@ class WorkerHandle:
         cuda = sb.device.startswith("cuda")
         grader_dir = str(Path(__file__).resolve().parents[1])
         roots = _limits.python_roots()
-        config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes}
+        config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes,
+                  "limits": _limits.breach_values(sb.limits)}
         env = _worker_env(sb.threads)
         as_root = os.getuid() == 0
         if sb.isolation == "bwrap":
@@ -144,6 +145,9 @@ class WorkerHandle:
             prefix, path_entry = [], self._link_grader(grader_dir)
             config["read_roots"] = roots + [grader_dir, path_entry]
             uid, drops_later = self._rlimits_uid(roots), False
+            # /tmp is the host's here, with other graders' files in it: the worker gets only its scratch
+            env.update(HOME=self.scratch, TMPDIR=self.scratch)
+            config["shared_tmp"] = True
             if uid is not None:
                 os.chown(self.scratch, uid, uid)
         # -S: no site module, so no .pth hooks (an editable install's finder would look into the
