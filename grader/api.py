@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
     return results
 
 
-def _finished(out_dir: str | Path, jobs: list[dict]) -> dict[str, Record]:
+def _finished(out_dir: str | Path, jobs: list[dict], pattern: str = "*.json") -> dict[str, Record]:
     """Records already in `out_dir` for these exact submission bytes, grader version and options.
 
     An interrupted class run keeps every finished record (each is written atomically), so running
@@ -112,7 +113,7 @@ def _finished(out_dir: str | Path, jobs: list[dict]) -> dict[str, Record]:
 
     wanted = {str(job["path"]): job for job in jobs}
     done: dict[str, Record] = {}
-    for path in sorted(Path(out_dir).glob("*.json")) if Path(out_dir).is_dir() else []:
+    for path in sorted(Path(out_dir).glob(pattern)) if Path(out_dir).is_dir() else []:
         try:
             record = load_record(path)
         except (ValueError, KeyError, TypeError, OSError):
@@ -142,10 +143,11 @@ def _grade_job(job: dict, wait: bool = False) -> Record | None:
     with _Claim(job["out_dir"], job["path"], wait=wait) as claim:
         if not claim.held:
             return None
-        done = _finished(job["out_dir"], [job])
+        who = job.get("student") or Path(job["path"]).stem
+        done = _finished(job["out_dir"], [job], pattern=f"{glob.escape(who)}__*.json")  # its own records only
         if str(job["path"]) in done:
             return done[str(job["path"])]
-        claim.remove_stale_temporaries(job.get("student") or Path(job["path"]).stem)
+        claim.remove_stale_temporaries(glob.escape(who))
         return grade_notebook(**job)
 
 
