@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from grader.engine import DEFAULT_SEED, GradeOptions, grade_submission, load_hidden
 from grader.record import Record, write_record
+from grader.sandbox.limits import WorkerLimits
 
 __all__ = ["check_notebook", "grade_notebook", "grade_paths", "record_path", "submissions_in"]
 
 
 def check_notebook(path: str | Path, *, assignment: str | None = None, device: str = "cpu",
                    seed: int = DEFAULT_SEED, isolation: str = "auto", profile: str = "fast",
-                   end_to_end: bool = False) -> Record:
-    """The student's check: public checks only, same engine and seeds as the instructor's."""
-    options = GradeOptions(seed=seed, device=device, isolation=isolation, profile=profile, end_to_end=end_to_end)
+                   end_to_end: bool = False, limits: WorkerLimits | None = None,
+                   part_seconds: float | None = None) -> Record:
+    """The student's check: public checks only, same engine and seeds as the instructor's.
+
+    `limits` and `part_seconds` override the sandbox's defaults (see WorkerLimits, GradeOptions).
+    """
+    options = GradeOptions(seed=seed, device=device, isolation=isolation, profile=profile,
+                           end_to_end=end_to_end, **_limit_options(limits, part_seconds))
     return grade_submission(path, assignment=assignment, options=options)
 
 
 def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assignment: str | None = None,
                    solutions: str | Path | None = None, device: str = "cpu", seed: int = DEFAULT_SEED,
                    isolation: str = "auto", student: str | None = None, profile: str = "fast",
-                   end_to_end: bool = False) -> Record:
+                   end_to_end: bool = False, limits: WorkerLimits | None = None,
+                   part_seconds: float | None = None) -> Record:
     """The instructor's grade of one submission: public + hidden checks; writes the record if `out_dir`."""
     options = GradeOptions(seed=seed, device=device, isolation=isolation, hidden=load_hidden(solutions),
-                           profile=profile, end_to_end=end_to_end)
+                           profile=profile, end_to_end=end_to_end, **_limit_options(limits, part_seconds))
     record = grade_submission(path, assignment=assignment, options=options, student=student)
     if out_dir is not None:
         where = record_path(out_dir, record)
@@ -47,6 +55,16 @@ def _write_plots(record: Record, where: Path) -> None:
     except Exception as exc:  # matplotlib missing or broken: the record (and its curve) is what counts
         warnings.warn(f"no training plot for {where.name}: {type(exc).__name__}: {exc}", RuntimeWarning,
                       stacklevel=2)
+
+
+def _limit_options(limits: WorkerLimits | None, part_seconds: float | None) -> dict:
+    """GradeOptions fields for the limits given; the defaults for those left out."""
+    options: dict = {}
+    if limits is not None:
+        options["limits"] = limits
+    if part_seconds is not None:
+        options["part_seconds"] = float(part_seconds)
+    return options
 
 
 def record_path(out_dir: str | Path, record: Record) -> Path:
@@ -75,6 +93,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
                 device: str = "cpu", seed: int = DEFAULT_SEED, isolation: str = "auto",
                 assignment: str | None = None, workers: int | None = None, progress: bool = False,
                 profile: str = "fast", end_to_end: bool = False, scheduler: str | None = None,
+                limits: WorkerLimits | None = None, part_seconds: float | None = None,
                 on_record: Callable[[Record], None] | None = None) -> list[Record]:
     """Grade every submission under `paths`, one record each under `out_dir`, `workers` at a time.
 
@@ -83,7 +102,8 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
     `workers` processes, instead of the local process pool (see :mod:`grader.cluster`).
     """
     jobs = [dict(path=path, student=student, out_dir=out_dir, assignment=assignment, solutions=solutions,
-                 device=device, seed=seed, isolation=isolation, profile=profile, end_to_end=end_to_end)
+                 device=device, seed=seed, isolation=isolation, profile=profile, end_to_end=end_to_end,
+                 limits=limits, part_seconds=part_seconds)
             for path, student in submissions_in(paths)]
     done = _finished(out_dir, jobs)
     todo = [job for job in jobs if str(job["path"]) not in done]
@@ -95,6 +115,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
             graded = run_on_dask(todo, scheduler=scheduler, workers=workers, on_record=bar.advance)
         else:
             graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
+        graded = _after_claims(todo, graded, bar)
     fresh = {str(job["path"]): record for job, record in zip(todo, graded)}
     results = [done.get(str(job["path"])) or fresh[str(job["path"])] for job in jobs]
     for record in results:
@@ -103,7 +124,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
     return results
 
 
-def _finished(out_dir: str | Path, jobs: list[dict]) -> dict[str, Record]:
+def _finished(out_dir: str | Path, jobs: list[dict], pattern: str = "*.json") -> dict[str, Record]:
     """Records already in `out_dir` for these exact submission bytes, grader version and options.
 
     An interrupted class run keeps every finished record (each is written atomically), so running
@@ -116,7 +137,7 @@ def _finished(out_dir: str | Path, jobs: list[dict]) -> dict[str, Record]:
 
     wanted = {str(job["path"]): job for job in jobs}
     done: dict[str, Record] = {}
-    for path in sorted(Path(out_dir).glob("*.json")) if Path(out_dir).is_dir() else []:
+    for path in sorted(Path(out_dir).glob(pattern)) if Path(out_dir).is_dir() else []:
         try:
             record = load_record(path)
         except (ValueError, KeyError, TypeError, OSError):
@@ -137,8 +158,92 @@ def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _grade_job(job: dict) -> Record:
-    return grade_notebook(**job)
+def _grade_job(job: dict, wait: bool = False) -> Record | None:
+    """Grade one submission under its claim; None when another grader holds it (and `wait` is False).
+
+    Two graders on one output folder never grade the same submission at once: the one that gets
+    the claim grades it (or finds the record the other one finished meanwhile) and writes its record.
+    """
+    with _Claim(job["out_dir"], job["path"], wait=wait) as claim:
+        if not claim.held:
+            return None
+        who = job.get("student") or Path(job["path"]).stem
+        done = _finished(job["out_dir"], [job], pattern=f"{glob.escape(who)}__*.json")  # its own records only
+        if str(job["path"]) in done:
+            return done[str(job["path"])]
+        claim.remove_stale_temporaries(glob.escape(who))
+        return grade_notebook(**job)
+
+
+def _after_claims(jobs: list[dict], graded: list[Record | None], bar) -> list[Record]:
+    """Wait for the submissions another grader had claimed, and take (or make) their records."""
+    out = []
+    for job, record in zip(jobs, graded, strict=True):
+        if record is None:
+            record = _grade_job(job, wait=True)
+            bar.advance(record)
+        out.append(record)
+    return out
+
+
+class _Claim:
+    """An exclusive claim on one submission in one output folder: ``fcntl.flock`` on a claim file.
+
+    The kernel drops the lock when its owner dies (SIGKILL included), so a stale claim never blocks
+    a re-run; the owner's pid is written into the file for people looking at the folder.
+    """
+
+    def __init__(self, out_dir: str | Path, submission: str | Path, *, wait: bool):
+        import hashlib
+
+        self.folder = Path(out_dir)
+        key = hashlib.sha256(str(submission).encode()).hexdigest()[:24]
+        self.path = self.folder / ".claims" / f"{key}.claim"
+        self.wait, self.held, self.fd = wait, False, -1
+
+    def __enter__(self) -> _Claim:
+        import fcntl
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while not self.held:
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                return self
+            if _same_file(fd, self.path):  # not a claim file its last owner removed while we waited
+                self.fd, self.held = fd, True
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            else:
+                os.close(fd)
+        return self
+
+    def remove_stale_temporaries(self, who: str) -> None:
+        """Half-written records of this submission left by a grader that was killed mid-write."""
+        for tmp in self.folder.glob(f".{who}__*.json.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)  # closing drops the lock
+            self.held = False
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    import os
+
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
 
 
 def _run_serial(jobs: list[dict], bar) -> list[Record]:
@@ -180,7 +285,9 @@ class _Progress:
             self.task = self.progress.add_task("", total=self.total)
         return self
 
-    def advance(self, record: Record) -> None:
+    def advance(self, record: Record | None) -> None:
+        if record is None:  # claimed by another grader: counted when its record is taken
+            return
         for part in record.parts:
             self.counts[part.status] = self.counts.get(part.status, 0) + 1
         if self.enabled:

@@ -27,6 +27,49 @@ def _training(p: argparse.ArgumentParser) -> None:  # issue 5: the training part
 
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a positive {kind.__name__}")
+        return value
+
+    return parse
+
+
+def _limits(p: argparse.ArgumentParser) -> None:
+    """Sandbox limits; left out, each keeps its safe default (see grader.sandbox.limits.WorkerLimits)."""
+    from grader.engine import GradeOptions
+    from grader.sandbox.limits import WorkerLimits
+
+    d, g = WorkerLimits(), GradeOptions()
+    p.add_argument("--memory-mib", type=_positive(int), default=None,
+                   help=f"address-space limit of the worker, MiB (default: {d.memory_bytes >> 20})")
+    p.add_argument("--cpu-seconds", type=_positive(int), default=None,
+                   help=f"CPU time of one worker, s (default: {d.cpu_seconds})")
+    p.add_argument("--call-seconds", type=_positive(float), default=None,
+                   help=f"wall-clock limit of one call into the submission, s (default: {d.call_seconds:g})")
+    p.add_argument("--part-seconds", type=_positive(float), default=None,
+                   help=f"wall-clock limit of the checks of one part, s (default: {g.part_seconds:g})")
+    p.add_argument("--output-mib", type=_positive(int), default=None,
+                   help=f"largest file written by the worker, MiB (default: {d.output_bytes >> 20})")
+
+
+def _limit_kwargs(args) -> dict:
+    """The API's `limits` and `part_seconds` from the limit flags given."""
+    from dataclasses import replace
+
+    from grader.sandbox.limits import WorkerLimits
+
+    given = {"memory_bytes": args.memory_mib and args.memory_mib << 20, "cpu_seconds": args.cpu_seconds,
+             "call_seconds": args.call_seconds, "output_bytes": args.output_mib and args.output_mib << 20}
+    given = {k: v for k, v in given.items() if v is not None}
+    return {"limits": replace(WorkerLimits(), **given) if given else None, "part_seconds": args.part_seconds}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnn-grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", default=None, help="also write the record here")
     _common(check)
     _training(check)
+    _limits(check)
     grade = sub.add_parser("grade", help="the instructor's grade: public + hidden checks, one record each")
     grade.add_argument("paths", nargs="*", help="notebooks, .py files, or folders such as submitted/ "
                        "(default with --course: the course's submitted/*/<assignment>/)")
@@ -48,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="nbgrader course folder: also write its gradebook and feedback pages")
     _common(grade)
     _training(grade)
+    _limits(grade)
     calibrate = sub.add_parser("calibrate", help="calibrate a training profile's thresholds (reference runs)")
     calibrate.add_argument("--profile", default="fast", help="the profile to calibrate (default: fast)")
     calibrate.add_argument("--seeds", type=int, default=20, help="reference runs per part, >= 10")
@@ -95,7 +140,7 @@ def _check(args) -> int:
         return 2
     record = check_notebook(args.notebook, assignment=args.assignment, device=_device(args.device),
                             seed=args.seed, isolation=args.isolation, profile=args.profile,
-                            end_to_end=args.end_to_end)
+                            end_to_end=args.end_to_end, **_limit_kwargs(args))
     Console().print(submission_table(record))
     if args.json:
         write_record(record, args.json)
@@ -118,7 +163,8 @@ def _grade(args) -> int:
         records = grade_paths(paths, out_dir=args.out, solutions=args.solutions,
                               device=_device(args.device), seed=args.seed, isolation=args.isolation,
                               assignment=args.assignment, workers=args.workers, progress=True,
-                              profile=args.profile, end_to_end=args.end_to_end, scheduler=args.scheduler)
+                              profile=args.profile, end_to_end=args.end_to_end, scheduler=args.scheduler,
+                              **_limit_kwargs(args))
     except ConfigError as exc:
         print(f"rnn-grader grade: {exc}", file=sys.stderr)
         return 2

@@ -29,7 +29,7 @@ def run_on_dask(
         from dask.distributed import as_completed
     except ImportError:
         raise ConfigError("--scheduler needs Dask: pip install 'rnn-autograder[dask]'") from None
-    from grader.api import record_path
+    from grader.api import _write_plots, record_path
 
     cuda = any(str(job["device"]).startswith("cuda") for job in jobs)
     results: dict[int, Record] = {}
@@ -41,7 +41,9 @@ def run_on_dask(
         for future in as_completed(futures):
             i = futures[future]
             results[i] = future.result()
-            write_record(results[i], record_path(jobs[i]["out_dir"], results[i]))
+            where = record_path(jobs[i]["out_dir"], results[i])
+            write_record(results[i], where)
+            _write_plots(results[i], where)
             on_record(results[i])
     return [results[i] for i in range(len(jobs))]
 

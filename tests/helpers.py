@@ -36,3 +36,38 @@ def build_submission(name: str, out_dir: Path) -> Path:
     path = out_dir / f"{name}.py"
     path.write_text(patched_source(spec["assignment"], patch), encoding="utf-8")
     return path
+
+
+def fixture_limits(name: str, base):
+    """`base` (a WorkerLimits) with the fixture's own ``limits`` overrides, if its expected.json has any."""
+    from dataclasses import replace
+
+    return replace(base, **expected(name).get("limits", {}))
+
+
+def verdict_problems(spec: dict, record) -> list[str]:
+    """How `record` differs from a fixture's expected verdict; empty when it matches.
+
+    Listed parts must have the expected status, points (or fewer than the maximum) and a message
+    matching the regex; every other part must pass with full marks; the record must be valid.
+    """
+    import re
+
+    problems = [f"the grader failed: {record.error}"] if record.error else []
+    for part in record.parts:
+        want = spec["parts"].get(part.name)
+        if want is None:
+            if (part.status, part.points) != ("passed", part.max_points):
+                got = f"{part.status} {part.points}/{part.max_points}"
+                problems.append(f"{part.name}: {got} ({part.message})")
+            continue
+        statuses = want["status"] if isinstance(want["status"], list) else [want["status"]]
+        if part.status not in statuses:
+            problems.append(f"{part.name}: status {part.status}, expected {statuses} ({part.message})")
+        if "points" in want and abs(part.points - want["points"]) > 1e-6:
+            problems.append(f"{part.name}: {part.points} points, expected {want['points']} ({part.message})")
+        if "points" not in want and part.points >= part.max_points:
+            problems.append(f"{part.name}: full marks, expected fewer")
+        if not re.search(want["message"], part.message, re.IGNORECASE | re.DOTALL):
+            problems.append(f"{part.name}: message {part.message!r} does not match {want['message']!r}")
+    return problems

@@ -78,7 +78,8 @@ class Context:
              fn: str | None = None, **kwargs) -> CallResult:
         """Call the student's function in the worker; a raised exception becomes a CheckFailure."""
         if time.monotonic() - self.started > self.part_seconds:
-            raise WorkerLost("timeout", f"the checks of this part took longer than its {self.part_seconds:g} s budget")
+            raise WorkerLost("timeout", f"the checks of this part took longer than the {self.part_seconds:g} s "
+                                        "limit per part (part seconds)")
         enc = Encoder(device=None if self.device == "cpu" else self.device)
         header = {"op": "call", "fn": fn or self.part, "args": [enc.encode(a) for a in args],
                   "kwargs": {k: enc.encode(v) for k, v in kwargs.items()}, "seed": self.seed,

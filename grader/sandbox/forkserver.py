@@ -208,7 +208,7 @@ class Template:
             "op": "spawn",
             "limits": asdict(lim),
             "scratch": scratch,
-            "config": {"max_reply_bytes": lim.reply_bytes},
+            "config": {"max_reply_bytes": lim.reply_bytes, "limits": _limits.breach_values(lim)},
         }
         try:
             socket.send_fds(self.sock, [json.dumps(request).encode()], [req_r, rep_w])
@@ -401,8 +401,10 @@ class _TemplateLoop:
             os.dup2(fds[0], 0)
             os.dup2(fds[1], 1)
             os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-            if request.get("scratch"):
+            if request.get("scratch"):  # without bubblewrap: the worker's own folder, also its HOME and TMPDIR
                 os.chdir(request["scratch"])
+                os.environ.update(HOME=request["scratch"], TMPDIR=request["scratch"])
+                tempfile.tempdir = None  # recomputed from TMPDIR
             limits = _limits.WorkerLimits(**request["limits"])
             _limits.preexec(
                 limits,

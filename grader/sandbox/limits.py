@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WorkerLimits", "bwrap_command", "preexec", "prepare_worker", "student_code"]
+__all__ = ["WorkerLimits", "breach_values", "bwrap_command", "preexec", "prepare_worker", "student_code"]
 
 GRADER_MOUNT = "/opt/rnn-grader"
 SCRATCH_MOUNT = "/scratch"
@@ -49,6 +49,12 @@ class WorkerLimits:
     """Size of the scratch file system under bubblewrap."""
 
 
+def breach_values(limits: WorkerLimits) -> dict:
+    """The limits a worker names when student code runs into one (see ``worker.limit_note``)."""
+    return {"memory_mib": limits.memory_bytes >> 20, "output_bytes": limits.output_bytes,
+            "open_files": limits.open_files, "processes": limits.processes}
+
+
 def preexec(limits: WorkerLimits, *, cuda: bool, uid: int | None, drops_later: bool = False):
     """A ``preexec_fn`` that applies `limits` (and drops to `uid`) in the child before exec.
 
@@ -65,8 +71,9 @@ def preexec(limits: WorkerLimits, *, cuda: bool, uid: int | None, drops_later: b
         os.umask(0o022)  # bubblewrap creates mount points with this umask; the sandbox uid must traverse them
         if not cuda:
             cap(resource.RLIMIT_AS, limits.memory_bytes)
-        # soft below hard: the kernel sends SIGXCPU (reported as the CPU limit), not SIGKILL
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        # soft < hard: at the soft limit the kernel sends SIGXCPU (reported as the CPU limit); with
+        # soft == hard it would send SIGKILL, which reads like the out-of-memory killer
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 2))
         cap(resource.RLIMIT_FSIZE, limits.output_bytes)
         cap(resource.RLIMIT_NOFILE, limits.open_files)
         cap(resource.RLIMIT_CORE, 0)
@@ -287,7 +294,8 @@ def lock_down(config: dict) -> None:
     _install_tripwires()
     _State.read_roots = tuple(config["read_roots"]) + ("/usr", "/lib", "/lib64", "/proc/self", "/dev/null",
                                                       "/dev/urandom", "/sys/devices/system/cpu")
-    _State.write_roots = (os.getcwd(), "/tmp")
+    # under bubblewrap /tmp is the worker's own tmpfs; without it, it is the host's and stays out of reach
+    _State.write_roots = (os.getcwd(),) if config.get("shared_tmp") else (os.getcwd(), "/tmp")
     _State.read_roots += _State.write_roots
     sys.addaudithook(_audit)
     _State.enforcing = True

@@ -139,6 +139,8 @@ class WorkerHandle:
         launch = _launch(sb, link=self._link_grader)
         if launch.uid is not None:
             os.chown(self.scratch, launch.uid, launch.uid)
+        if sb.isolation != "bwrap":  # /tmp is the host's, with other graders' files: the worker gets its scratch
+            launch.env.update(HOME=self.scratch, TMPDIR=self.scratch)
         boot = _boot(launch.path_entry, "worker", "main")
         cmd = launch.prefix + [sys.executable, "-S", "-s", "-B", "-c", boot, json.dumps(launch.config)]
         return subprocess.Popen(
@@ -238,7 +240,8 @@ def _launch(sb: Sandbox, *, link, caps: tuple[str, ...] = ()) -> _Launch:
     cuda = sb.device.startswith("cuda")
     grader_dir = str(Path(__file__).resolve().parents[1])
     roots = _limits.python_roots()
-    config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes}
+    config = {"device": sb.device, "threads": sb.threads, "max_reply_bytes": sb.limits.reply_bytes,
+              "limits": _limits.breach_values(sb.limits)}
     env = _worker_env(sb.threads)
     as_root = os.getuid() == 0
     if sb.isolation == "bwrap":
@@ -250,6 +253,7 @@ def _launch(sb: Sandbox, *, link, caps: tuple[str, ...] = ()) -> _Launch:
         return _Launch(prefix, config, env, path_entry, None, as_root, cuda)
     path_entry = link(grader_dir)
     config["read_roots"] = roots + [grader_dir, path_entry]
+    config["shared_tmp"] = True  # the host's /tmp: out of the worker's reach (write roots: its scratch only)
     return _Launch([], config, env, path_entry, _rlimits_uid(sb, roots), False, cuda)
 
 

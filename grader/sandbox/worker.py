@@ -51,7 +51,9 @@ class Worker:
         try:
             return handler(header, tensors)
         except BaseException as exc:  # the student's code may raise anything, SystemExit included
-            return {"ok": False, "error": describe(exc)}, {}
+            error = describe(exc)
+            error["message"] += limit_note(exc, self.config.get("limits") or {})
+            return {"ok": False, "error": error}, {}
 
     def op_exec(self, header: dict, tensors: dict) -> tuple[dict, dict]:
         source, filename = header["source"], header["filename"]
@@ -217,6 +219,24 @@ def describe(exc: BaseException) -> dict:
     if isinstance(exc, SystemExit):
         message = f"the code called exit({exc.code!r})"
     return {"type": type(exc).__name__, "message": message[:2000], "where": where, "line": line[:300]}
+
+
+def limit_note(exc: BaseException, limits: dict) -> str:
+    """Which sandbox limit an exception comes from, with its value; empty when none."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.EFBIG and "output_bytes" in limits:
+        return f" (the sandbox's output limit is {limits['output_bytes']} bytes per file, output included)"
+    if code in (errno.EMFILE, errno.ENFILE) and "open_files" in limits:
+        return f" (the sandbox's limit is {limits['open_files']} open files)"
+    if code == errno.EAGAIN and "fork" in text.lower() and "processes" in limits:
+        return f" (the sandbox's limit is {limits['processes']} processes)"
+    memory = isinstance(exc, MemoryError) or "allocate memory" in text or "out of memory" in text.lower()
+    if memory and "reply limit" not in text and "memory_mib" in limits:
+        return f" (the sandbox's memory limit is {limits['memory_mib']} MiB)"
+    return ""
 
 
 def _redirect_output() -> None:

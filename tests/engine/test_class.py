@@ -54,6 +54,12 @@ def test_pool_matches_serial(klass, tmp_path):
 
 
 def test_killed_run_resumes_to_the_same_records(klass, tmp_path):
+    """SIGKILL at a seeded random moment after the first record: what is on disk is whole, the re-run
+    completes the class, and the records equal an uninterrupted run's."""
+    import random
+
+    from grader.record import load_record
+
     reference = tmp_path / "reference"
     grade_paths([klass], out_dir=reference, workers=1)
     out = tmp_path / "killed"
@@ -61,11 +67,65 @@ def test_killed_run_resumes_to_the_same_records(klass, tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while not list(out.glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
+    time.sleep(random.Random(8).uniform(0.0, 2.0))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
-    assert 1 <= len(finished) < 3
+    assert 1 <= len(finished) <= 3
+    for name in finished:  # every record on disk is complete: it loads, every part has a status
+        record = load_record(out / name)
+        assert record.error is None and all(part.status for part in record.parts)
+    assert all(p.name.startswith(".") for p in out.iterdir() if p.name not in finished)  # hidden temporaries
     grade_paths([klass], out_dir=out, workers=1)
     assert stable(out) == stable(reference)
     assert all(out.joinpath(name).stat().st_mtime_ns == ns for name, ns in finished.items())
+    assert sorted(p.name for p in out.iterdir()) == sorted([".claims", *stable(reference)])  # no temporaries
+    assert list((out / ".claims").iterdir()) == []
+
+
+DRIVER = """
+import glob, sys, time
+import grader.api as api
+
+real = api.grade_notebook
+
+
+def logged(**job):
+    with open(sys.argv[2], "a") as log:
+        log.write(f"{job['path']}\\n")
+    time.sleep(0.4)  # widen the window in which the other grader could take the same submission
+    return real(**job)
+
+
+api.grade_notebook = logged
+open(sys.argv[2] + ".ready", "w").close()
+while len(glob.glob(sys.argv[4] + "/*.ready")) < 2:  # start together
+    time.sleep(0.05)
+records = api.grade_paths([sys.argv[1]], out_dir=sys.argv[3], workers=1)
+assert len(records) == 6 and all(r is not None for r in records)
+"""
+
+
+def test_two_graders_on_one_folder_grade_each_submission_once(tmp_path):
+    from grader.record import load_record
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(6):  # broken notebooks: a record each in milliseconds, so the claims are what is tested
+        (folder / f"s{i}.ipynb").write_bytes(b'{"cells": [' if i % 2 else b"\x00\xff not json")
+    out = tmp_path / "out"
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    for log in logs:
+        log.touch()
+    procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(folder), str(log), str(out), str(tmp_path)],
+                              cwd=ROOT) for log in logs]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    graded = [line for log in logs for line in log.read_text().splitlines()]
+    assert sorted(graded) == sorted(str(p) for p in folder.iterdir())  # each exactly once, by one grader
+    records = [load_record(p) for p in sorted(out.glob("*.json"))]
+    assert len(records) == 6 and all(r.parts and r.error is None for r in records)
+    assert all(p.status == "missing" and p.message for r in records for p in r.parts)
+    assert sorted(p.name for p in out.iterdir() if p.name != ".claims") == sorted(f"s{i}__rnn_scratch.json"
+                                                                                    for i in range(6))
+    assert list((out / ".claims").iterdir()) == []
