@@ -37,8 +37,8 @@ def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assig
     record = grade_submission(path, assignment=assignment, options=options, student=student)
     if out_dir is not None:
         where = record_path(out_dir, record)
+        _write_plots(record, where)  # first: the record is what marks the submission done
         write_record(record, where)
-        _write_plots(record, where)
     return record
 
 
@@ -222,8 +222,8 @@ class _Claim:
         return self
 
     def remove_stale_temporaries(self, who: str) -> None:
-        """Half-written records of this submission left by a grader that was killed mid-write."""
-        for tmp in self.folder.glob(f".{who}__*.json.*.tmp"):
+        """Half-written records and plots of this submission left by a grader killed mid-write."""
+        for tmp in [*self.folder.glob(f".{who}__*.json.*.tmp"), *self.folder.glob(f".{who}__*.png.partial")]:
             tmp.unlink(missing_ok=True)
 
     def __exit__(self, *exc) -> None:

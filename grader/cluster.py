@@ -42,8 +42,8 @@ def run_on_dask(
             i = futures[future]
             results[i] = future.result()
             where = record_path(jobs[i]["out_dir"], results[i])
+            _write_plots(results[i], where)  # first: the record is what marks the submission done
             write_record(results[i], where)
-            _write_plots(results[i], where)
             on_record(results[i])
     return [results[i] for i in range(len(jobs))]
 

@@ -439,8 +439,10 @@ def write_plot(part: PartResult, path: str | Path) -> Path | None:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    partial = path.with_name(f".{path.name}.partial")  # a killed grader leaves no half-drawn plot
+    fig.savefig(partial, format="png")
     plt.close(fig)
+    partial.replace(path)
     return path
 
 

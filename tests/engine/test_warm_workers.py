@@ -73,7 +73,7 @@ def test_each_worker_is_a_fresh_child_with_the_limits(sandbox):
     assert {**again, "cwd": None} == {**seen, "cwd": None}
     if sandbox.isolation == "rlimits":
         assert again["cwd"] != seen["cwd"]  # a fresh scratch folder (under bubblewrap: /scratch, emptied)
-    assert seen["cpu"] == (LIMITS.cpu_seconds, LIMITS.cpu_seconds + 1)
+    assert seen["cpu"] == (LIMITS.cpu_seconds, LIMITS.cpu_seconds + 2)  # SIGXCPU first, SIGKILL 2 s later
     assert seen["memory"] == (LIMITS.memory_bytes, LIMITS.memory_bytes)
     cold = Sandbox(isolation=sandbox.isolation, warm=False)  # its CPU time includes importing torch
     with cold.start() as worker:
