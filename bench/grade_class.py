@@ -149,11 +149,17 @@ def build_course(course: Path, n: int) -> list[tuple[str, str | None]]:
 # -- timed runs -----------------------------------------------------------------------------------
 
 
+def _venv_env() -> dict:
+    """This interpreter's bin folder first on PATH: nbgrader's gradebook runs ``alembic`` from there."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path}
+
+
 def timed(cmd: list[str], cwd: Path, log: Path) -> dict:
     load = os.getloadavg()[0]
     start = time.perf_counter()
     with open(log, "w") as out:
-        proc = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=_venv_env())
     seconds = time.perf_counter() - start
     return {
         "seconds": round(seconds, 2),
