@@ -36,10 +36,16 @@ def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assig
                            profile=profile, end_to_end=end_to_end, **_limit_options(limits, part_seconds))
     record = grade_submission(path, assignment=assignment, options=options, student=student)
     if out_dir is not None:
-        where = record_path(out_dir, record)
-        _write_plots(record, where)  # first: the record is what marks the submission done
-        write_record(record, where)
+        _store(record, out_dir)
     return record
+
+
+def _store(record: Record, out_dir: str | Path) -> Path:
+    """Write `record` into `out_dir`, its training plots first: the record is what marks the submission done."""
+    where = record_path(out_dir, record)
+    _write_plots(record, where)
+    write_record(record, where)
+    return where
 
 
 def _write_plots(record: Record, where: Path) -> None:

@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from grader.errors import ConfigError
-from grader.record import Record, write_record
+from grader.record import Record
 
 __all__ = ["run_on_dask", "task_resources"]
 
@@ -29,7 +29,7 @@ def run_on_dask(
         from dask.distributed import as_completed
     except ImportError:
         raise ConfigError("--scheduler needs Dask: pip install 'rnn-autograder[dask]'") from None
-    from grader.api import _write_plots, record_path
+    from grader.api import _store
 
     cuda = any(str(job["device"]).startswith("cuda") for job in jobs)
     results: dict[int, Record] = {}
@@ -41,9 +41,7 @@ def run_on_dask(
         for future in as_completed(futures):
             i = futures[future]
             results[i] = future.result()
-            where = record_path(jobs[i]["out_dir"], results[i])
-            _write_plots(results[i], where)  # first: the record is what marks the submission done
-            write_record(results[i], where)
+            _store(results[i], jobs[i]["out_dir"])
             on_record(results[i])
     return [results[i] for i in range(len(jobs))]
 
