@@ -7,6 +7,12 @@ by its ``def`` anywhere in the notebook (only the definition and the cell's
 imports are taken). Helpers the answers use but define in ordinary cells are
 taken the same way. A broken notebook, a missing function or a syntax error
 becomes a problem recorded for the affected parts, never an exception.
+
+Extraction runs in the grader's own process, so what it reads is bounded by size, not by
+time (a size bound gives the same verdict on every machine): at most ``MAX_CELL_BYTES`` of
+code from one cell and ``MAX_CODE_BYTES`` from the whole submission, answer cells first, and
+each cell is parsed once. Python parses about 1 MiB a second, so a submission costs the grader
+a few seconds at worst. An answer cell left unread is an error for its part that says why.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from pathlib import Path
 __all__ = ["Cell", "Extracted", "extract"]
 
 MAX_BYTES = 20 << 20
+"""The largest file read at all (a notebook's outputs can be large)."""
+MAX_CELL_BYTES = 128 << 10
+"""The most code read from one cell: about 3,000 lines; the reference's answer cells are under 3 KiB."""
+MAX_CODE_BYTES = 1 << 20
+"""The most code read from one submission, answer cells first."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,45 @@ def extract(path: str | Path, functions: tuple[str, ...]) -> Extracted:
         result.error = f"the submission is larger than {MAX_BYTES >> 20} MiB"
         return result
     if path.suffix == ".py":
+        if len(raw) > MAX_CODE_BYTES:
+            result.error = f"the submission holds more than {_size(MAX_CODE_BYTES)} of code"
+            return result
         cells, others = [("submission.py", _decode(raw), True)], []
     else:
         cells, others, result.error = _notebook_cells(raw)
     if result.error is None:
+        cells, others = _within_budget(result, cells, others, functions)
         _collect(result, cells, others, functions)
     return result
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{-(-n >> 10)} KiB"
+
+
+def _within_budget(result: Extracted, answers: list, others: list, functions: tuple[str, ...]) -> tuple[list, list]:
+    """The cells extraction will read: each at most MAX_CELL_BYTES, together at most MAX_CODE_BYTES.
+
+    Answer cells are counted first, so a large demo cell never crowds out an answer. An answer
+    cell left out is an error for the part it names; other cells left out are only not searched.
+    """
+    total, kept = 0, ([], [])
+    for cells, into in ((answers, kept[0]), (others, kept[1])):
+        for name, source, is_answer in cells:
+            size = len(source.encode("utf-8", errors="replace"))
+            if size > MAX_CELL_BYTES:
+                why = (f"cell `{name}` holds {_size(size)} of code, more than the {_size(MAX_CELL_BYTES)} the "
+                       "grader reads from one cell: remove pasted data or printed output from it")
+            elif total + size > MAX_CODE_BYTES:
+                why = (f"the notebook holds more than {_size(MAX_CODE_BYTES)} of code and cell `{name}` lies "
+                       "beyond it, so it was not read: remove pasted data or printed output from the notebook")
+            else:
+                total += size
+                into.append((name, _python(source), is_answer))
+                continue
+            if is_answer and name in functions:
+                result.problems.setdefault(name, ("error", why))
+    return kept
 
 
 def _decode(raw: bytes) -> str:
@@ -87,7 +131,7 @@ def _notebook_cells(raw: bytes) -> tuple[list, list, str | None]:
         meta = meta if isinstance(meta, dict) else {}
         is_answer = bool(meta.get("solution")) and not meta.get("grade")
         name = str(meta.get("grade_id") or f"cell {index + 1}")[:80]
-        (answers if is_answer else others).append((name, _python(source), is_answer))
+        (answers if is_answer else others).append((name, source, is_answer))
     return answers, others, None
 
 
@@ -106,9 +150,10 @@ def _python(source: str) -> str:
 
 
 def _collect(result: Extracted, answers: list, others: list, functions: tuple[str, ...]) -> None:
+    parse = _Parser()
     defined: set[str] = set()
     for name, source, _ in answers:
-        tree = _parse(source)
+        tree = parse(source)
         if isinstance(tree, SyntaxError):
             _syntax_problem(result, name, tree, functions)
             continue
@@ -116,16 +161,28 @@ def _collect(result: Extracted, answers: list, others: list, functions: tuple[st
         defined |= _top_level_names(tree)
     for fn in functions:
         if fn not in defined and fn not in result.problems:
-            found = _find_elsewhere(fn, others)
+            found = _find_elsewhere(fn, others, parse)
             if found:
                 result.cells.append(found)
                 defined.add(fn)
             else:
                 result.problems[fn] = ("missing", _missing_message(fn, answers))
-    _add_helpers(result, others, defined)
+    _add_helpers(result, others, defined, parse)
 
 
-def _parse(source: str):
+class _Parser:
+    """``ast.parse`` that parses each distinct source once per submission; errors are returned."""
+
+    def __init__(self) -> None:
+        self._trees: dict[str, ast.Module | SyntaxError] = {}
+
+    def __call__(self, source: str) -> ast.Module | SyntaxError:
+        if source not in self._trees:
+            self._trees[source] = _parse(source)
+        return self._trees[source]
+
+
+def _parse(source: str) -> ast.Module | SyntaxError:
     try:
         return ast.parse(source)
     except SyntaxError as exc:
@@ -161,10 +218,10 @@ def _missing_message(fn: str, answers: list) -> str:
     return f"no function named `{fn}` was found in the notebook"
 
 
-def _find_elsewhere(fn: str, others: list) -> Cell | None:
+def _find_elsewhere(fn: str, others: list, parse: _Parser) -> Cell | None:
     """The definition of `fn` from any other code cell, with that cell's imports."""
     for name, source, _ in others:
-        tree = _parse(source)
+        tree = parse(source)
         if isinstance(tree, SyntaxError):
             continue
         for node in tree.body:
@@ -178,16 +235,16 @@ def _with_imports(source: str, tree: ast.Module, nodes: list) -> str:
     return "\n\n".join(ast.get_source_segment(source, n) or "" for n in imports + nodes)
 
 
-def _add_helpers(result: Extracted, others: list, defined: set[str]) -> None:
+def _add_helpers(result: Extracted, others: list, defined: set[str], parse: _Parser) -> None:
     """Bring in definitions (never calls) that the answers need from ordinary cells."""
     from grader.exercises import SETUP_CODE
 
     known = defined | _top_level_names(ast.parse(SETUP_CODE)) | set(dir(builtins))
-    wanted = _free_names(result.cells) - known
+    wanted = _free_names(result.cells, parse) - known
     for name, source, _ in others:
         if not wanted:
             return
-        tree = _parse(source)
+        tree = parse(source)
         if isinstance(tree, SyntaxError):
             continue
         nodes = [n for n in tree.body if _defines(n) & wanted and not _calls_at_top(n)]
@@ -197,10 +254,10 @@ def _add_helpers(result: Extracted, others: list, defined: set[str]) -> None:
                 wanted -= _defines(n)
 
 
-def _free_names(cells: list[Cell]) -> set[str]:
+def _free_names(cells: list[Cell], parse: _Parser) -> set[str]:
     names: set[str] = set()
     for cell in cells:
-        tree = _parse(cell.source)
+        tree = parse(cell.source)
         if not isinstance(tree, SyntaxError):
             names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return names

@@ -10,9 +10,13 @@ import sys
 import pytest
 
 from grader.api import check_notebook
+from grader.engine import GradeOptions, grade_submission
+from grader.exercises import get_assignment
+from grader.notebook.extract import MAX_CODE_BYTES, extract
 from tests.helpers import ROOT
 
 SOURCE = ROOT / "assignments" / "source"
+ASSIGNMENT_FUNCTIONS = get_assignment("rnn_scratch").functions
 
 
 @pytest.mark.parametrize("assignment", ["rnn_scratch", "rnn_deep"])
@@ -62,3 +66,63 @@ def test_broken_notebook_is_a_record(tmp_path, content):
     assert record.score == 0 and record.error is None
     assert {p.status for p in record.parts} == {"missing"}
     assert record.parts[0].message
+
+
+def _with_cells(assignment: str, edit) -> dict:
+    nb = json.loads((SOURCE / assignment / f"{assignment}.ipynb").read_text())
+    edit(nb["cells"])
+    return nb
+
+
+def _answer(cells: list, grade_id: str) -> dict:
+    return next(c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _code_cell(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+
+
+def test_an_enormous_answer_cell_is_an_error_for_its_part_only(tmp_path):
+    """150,000 lines pasted into one answer cell: that part is an error naming the per-cell bound, and the
+    rest of the notebook is read and graded as usual."""
+    nb = _with_cells("rnn_scratch", lambda cells: _answer(cells, "one_hot").update(
+        source="".join(_answer(cells, "one_hot")["source"]) + "\n" + "x = 1\n" * 150_000))
+    path = tmp_path / "rnn_scratch.ipynb"
+    path.write_text(json.dumps(nb))
+    got = extract(path, ASSIGNMENT_FUNCTIONS)
+    assert got.error is None
+    status, message = got.problems["one_hot"]
+    assert status == "error" and "cell `one_hot` holds 880 KiB of code" in message and "128 KiB" in message
+    assert set(got.problems) == {"one_hot"}
+    record = grade_submission(path, options=GradeOptions(training=False, max_examples=3))
+    by_name = {p.name: p for p in record.parts}
+    assert by_name["one_hot"].status == "error" and "128 KiB" in by_name["one_hot"].message
+    assert all(p.status == "passed" for name, p in by_name.items() if name not in ("one_hot", "to_onehot")), [
+        (p.name, p.status, p.message) for p in record.parts]
+
+
+def test_large_demo_cells_never_crowd_out_the_answers(tmp_path):
+    """Answer cells are counted first against the per-submission bound: a notebook whose demo cells hold
+    more code than the bound still has every answer read; what lies beyond the bound is not searched."""
+    demo = "y = 2\n" * ((100 << 10) // 6)
+    helper = "def one_hot_helper(X, n):\n    return X\n"
+
+    def edit(cells):
+        cells[:0] = [_code_cell(demo) for _ in range(MAX_CODE_BYTES // len(demo) + 1)]
+        cells.append(_code_cell(helper))
+
+    path = tmp_path / "rnn_scratch.ipynb"
+    path.write_text(json.dumps(_with_cells("rnn_scratch", edit)))
+    got = extract(path, ASSIGNMENT_FUNCTIONS)
+    assert got.error is None and got.problems == {}
+    assert not any("one_hot_helper" in c.source for c in got.cells)
+    assert sum(len(c.source) for c in got.cells) <= MAX_CODE_BYTES
+
+
+def test_a_py_submission_over_the_code_bound_is_a_record(tmp_path):
+    path = tmp_path / "rnn_scratch.py"
+    path.write_text("x = 1\n" * (MAX_CODE_BYTES // 6 + 1))
+    record = check_notebook(path)
+    assert record.score == 0 and record.error is None
+    assert {p.status for p in record.parts} == {"missing"}
+    assert "more than 1 MiB of code" in record.parts[0].message
