@@ -58,7 +58,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import warnings
 from pathlib import Path
@@ -66,6 +65,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.exercises import ASSIGNMENTS, Assignment, Part
 from grader.record import PartResult, Record, load_record
+from grader.sandbox import scratch as _scratch
 
 __all__ = ["SOLUTIONS_ENV", "GradeCellError", "grade_cell", "locate_notebook", "locate_solutions", "main"]
 
@@ -163,7 +163,7 @@ def _record(path: Path, assignment: Assignment, part: str, solutions: Path | Non
 def _run_grader(path: Path, assignment: Assignment, part: str | None, solutions: Path | None) -> Record:
     """``python -I -m grader.cell`` on the file: a fresh interpreter, no kernel state, no cwd imports."""
     timeout = float(os.environ.get(TIMEOUT_ENV) or 600)
-    with tempfile.TemporaryDirectory(prefix="rnn-grader-cell-") as tmp:
+    with _scratch.folder("cell") as tmp:
         out = Path(tmp) / "record.json"
         command = [sys.executable, "-I", "-m", "grader.cell", str(path), "--assignment", assignment.name,
                    "--out", str(out)]

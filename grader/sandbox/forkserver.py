@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +41,7 @@ import weakref
 from dataclasses import asdict
 
 from grader.sandbox import limits as _limits
+from grader.sandbox import scratch as _scratch
 from grader.sandbox.runner import (
     Sandbox,
     WorkerHandle,
@@ -110,7 +110,7 @@ class WarmWorkerHandle(WorkerHandle):
     def _release(self, *, clean: bool) -> None:
         """Give the template back for the next worker only when this one is gone and cleaned up after."""
         if self.scratch:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            _scratch.remove(self.scratch)
         self.template.release(clean=clean)
 
 
@@ -155,7 +155,7 @@ class Template:
 
     def __init__(self, sandbox: Sandbox):
         self.key, self.owner, self.broken = _key(sandbox), os.getpid(), False
-        self.home = tempfile.mkdtemp(prefix="rnn-grader-template-")
+        self.home = _scratch.make("template")
         launch = _launch(sandbox, link=lambda grader: _link_grader(self.home, grader), caps=("CAP_KILL",))
         self.child_uid = launch.uid if sandbox.isolation == "rlimits" else launch.config.get("drop_to_uid")
         self.namespace = sandbox.isolation == "bwrap"
@@ -196,7 +196,7 @@ class Template:
         """Without bubblewrap, each worker gets a fresh scratch folder (under it, the template's /scratch)."""
         if self.namespace:
             return None
-        path = tempfile.mkdtemp(prefix="rnn-grader-worker-")
+        path = _scratch.make("worker")
         if self.child_uid is not None:
             os.chown(path, self.child_uid, self.child_uid)
         return path
@@ -273,8 +273,8 @@ class Template:
                 self.proc.kill()
             with _suppress():
                 self.proc.wait(timeout=10)
-        shutil.rmtree(self.home, ignore_errors=True)
-        shutil.rmtree(self.home + "-path", ignore_errors=True)
+        _scratch.remove(self.home)
+        _scratch.remove(self.home + "-path")
 
 
 class _WarmChild:
@@ -477,13 +477,8 @@ def _clean_namespace(template: int, baseline: set[str]) -> None:
 
 
 def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        _scratch.remove(path)
+        return
     with contextlib.suppress(OSError):
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
-            for top, dirs, _ in os.walk(path):
-                for name in dirs:
-                    with contextlib.suppress(OSError):
-                        os.chmod(os.path.join(top, name), 0o700)
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
+        os.unlink(path)

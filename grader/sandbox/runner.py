@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from grader.errors import ProtocolError
 from grader.sandbox import limits as _limits
+from grader.sandbox import scratch as _scratch
 from grader.sandbox.protocol import Decoder, Limits, read_message, write_message
 
 __all__ = ["Sandbox", "WorkerHandle", "WorkerLost", "isolation_available"]
@@ -128,7 +128,7 @@ class WorkerHandle:
 
     def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
-        self.scratch = tempfile.mkdtemp(prefix="rnn-grader-worker-")
+        self.scratch = _scratch.make("worker")
         self.proc = self._spawn()
         self.reader = _DeadlineReader(self.proc.stdout.fileno())
         self.next_id = 0
@@ -216,9 +216,9 @@ class WorkerHandle:
         except subprocess.TimeoutExpired:
             pass
         self.kill()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _scratch.remove(self.scratch)
         if getattr(self, "_extra_dir", None):
-            shutil.rmtree(self._extra_dir, ignore_errors=True)
+            _scratch.remove(self._extra_dir)
 
 
 @dataclass

@@ -55,16 +55,20 @@ def test_pool_matches_serial(klass, tmp_path):
 
 def test_killed_run_resumes_to_the_same_records(klass, tmp_path):
     """SIGKILL at a seeded random moment after the first record: what is on disk is whole, the re-run
-    completes the class, and the records equal an uninterrupted run's."""
+    completes the class, the records equal an uninterrupted run's, and the re-run swept away the scratch
+    folders the killed grader could not remove."""
     import random
 
     from grader.record import load_record
 
     reference = tmp_path / "reference"
     grade_paths([klass], out_dir=reference, workers=1)
-    out = tmp_path / "killed"
+    out, scratch = tmp_path / "killed", tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
     cmd = [sys.executable, "-m", "grader.cli", "grade", str(klass), "--out", str(out), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env=env)
     deadline = time.monotonic() + 120
     while not list(out.glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -78,7 +82,10 @@ def test_killed_run_resumes_to_the_same_records(klass, tmp_path):
         assert record.error is None and all(part.status for part in record.parts)
     for p in out.iterdir():  # besides the records: hidden temporaries, or whole plots (drawn before their record)
         assert p.name in finished or p.name.startswith(".") or p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
-    grade_paths([klass], out_dir=out, workers=1)
+    left = [p.name for p in scratch.iterdir() if p.name.startswith("rnn-grader-")]
+    assert left, "the killed grader had a worker running: its scratch folder is left behind"
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True, timeout=600)
+    assert [p.name for p in scratch.iterdir()] == [], left
     assert stable(out) == stable(reference)
     assert all(out.joinpath(name).stat().st_mtime_ns == ns for name, ns in finished.items())
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in reference.iterdir())  # no temporaries
