@@ -89,6 +89,10 @@ def main() -> None:
     report(results, args.seed, time.monotonic() - started, final=True)
 
 
+EXTRACT_SECONDS: list[float] = []
+"""How long extraction (in the grader's own process) took for each case."""
+
+
 def same_extraction(cases: list[tuple[list[str], bytes]]) -> dict[str, list[int]]:
     """Cases grouped by what extraction makes of them (cells, problems, error).
 
@@ -106,7 +110,9 @@ def same_extraction(cases: list[tuple[list[str], bytes]]) -> dict[str, list[int]
         path = Path(tmp) / "rnn_scratch.ipynb"
         for i, (_, data) in enumerate(cases):
             path.write_bytes(data)
+            started = time.perf_counter()
             got = extract(path, _all_functions())
+            EXTRACT_SECONDS.append(time.perf_counter() - started)
             cells = [(c.name, c.source) for c in got.cells]
             key = json.dumps([cells, sorted(got.problems.items()), got.error])
             groups.setdefault(hashlib.sha256(key.encode()).hexdigest(), []).append(i)
@@ -121,6 +127,8 @@ def report(results: list[dict], seed: int, seconds: float, *, final: bool) -> No
     summary = {"cases": len(results), "crashes": len(crashes), "records": sum(r["record"] for r in results),
                "reached_sandbox": sum(bool(r.get("sandboxed")) for r in results), "seed": seed,
                "graded_end_to_end": sum(not r["reused"] for r in results),
+               "extract_seconds_max": round(max(EXTRACT_SECONDS, default=0), 3),
+               "extract_seconds_mean": round(sum(EXTRACT_SECONDS) / max(len(EXTRACT_SECONDS), 1), 4),
                "seconds": round(seconds, 1), "finished": final}
     out = ROOT / "bench" / "results" / "fuzz_notebooks.json"
     data = {**summary, "by_mutation": dict(by_step), "crashes_by_mutation": dict(crash_steps),

@@ -21,6 +21,7 @@ import ast
 import builtins
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,7 +233,29 @@ def _find_elsewhere(fn: str, others: list, parse: _Parser) -> Cell | None:
 
 def _with_imports(source: str, tree: ast.Module, nodes: list) -> str:
     imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return "\n\n".join(ast.get_source_segment(source, n) or "" for n in imports + nodes)
+    return "\n\n".join(_segments(source, imports + nodes))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _segments(source: str, nodes: list) -> list[str]:
+    """``ast.get_source_segment`` for many nodes of one source, splitting it into lines once.
+
+    The standard function splits the whole source on every call, which is quadratic for a cell
+    of thousands of definitions; lines are split as the parser does (``\r\n``, ``\r``, ``\n``) and
+    column offsets count UTF-8 bytes.
+    """
+    lines = [line.encode() for line in _LINE.findall(source)]
+    out = []
+    for node in nodes:
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            out.append(lines[first][node.col_offset:node.end_col_offset].decode())
+        else:
+            body = [lines[first][node.col_offset:], *lines[first + 1:last], lines[last][:node.end_col_offset]]
+            out.append(b"".join(body).decode())
+    return out
 
 
 def _add_helpers(result: Extracted, others: list, defined: set[str], parse: _Parser) -> None:

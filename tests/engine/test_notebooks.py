@@ -3,6 +3,7 @@ pytest plugin; broken notebooks end in a record, not a crash."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from grader.api import check_notebook
 from grader.engine import GradeOptions, grade_submission
 from grader.exercises import get_assignment
-from grader.notebook.extract import MAX_CODE_BYTES, extract
+from grader.notebook.extract import MAX_CODE_BYTES, _segments, extract
 from tests.helpers import ROOT
 
 SOURCE = ROOT / "assignments" / "source"
@@ -126,3 +127,18 @@ def test_a_py_submission_over_the_code_bound_is_a_record(tmp_path):
     assert record.score == 0 and record.error is None
     assert {p.status for p in record.parts} == {"missing"}
     assert "more than 1 MiB of code" in record.parts[0].message
+
+
+@pytest.mark.parametrize("source", [
+    "import torch\nx = 1\n",
+    "def f(a,\n      b):\n    return 'é' + a  # ü\n\r\ny = {'k':\r\n 2}\rz = 3",
+    "class C:\n    pass\nw = [1,\n 2]",
+    "if True:\n    v = 'ß'; u = 2\nt = 1",
+])
+def test_segments_match_the_standard_library(source):
+    """The one-split segment reader gives exactly what ast.get_source_segment gives, CRLF, CR and
+    multi-byte characters included."""
+    tree = ast.parse(source)
+    nodes = list(ast.walk(tree))[1:]
+    nodes = [n for n in nodes if getattr(n, "end_lineno", None) is not None]
+    assert _segments(source, nodes) == [ast.get_source_segment(source, n) for n in nodes]
