@@ -1,10 +1,11 @@
 """The notebook fuzzer at scale: mutated submissions graded end to end, counting grader crashes.
 
-    python bench/fuzz_notebooks.py [--cases 1000] [--seed 0] [--workers 2]
+    python bench/fuzz_notebooks.py [--cases 1000] [--seed 0] [--workers 2] [--every-case]
 
 Each case is drawn from tests/fuzzing.py's ``mutated_notebooks`` strategy (a seeded hypothesis
 draw, so a run is reproducible), written to a file and graded without the training parts; cases
-that extraction turns into the same cells are graded once (see ``same_extraction``). A case
+that extraction turns into the same cells are graded once (see ``same_extraction``), unless
+``--every-case`` grades each one end to end (written to fuzz_notebooks-every-case.json). A case
 is a *crash* when grading raised, or the record is invalid, incomplete or says the grader failed.
 Prints a table per mutation and writes bench/results/fuzz_notebooks.json.
 """
@@ -74,9 +75,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--every-case", action="store_true", help="grade every case end to end")
     args = parser.parse_args()
     cases = draw_cases(args.cases, args.seed)
     groups = same_extraction(cases)
+    if args.every_case:
+        groups = {str(i): [i] for i in range(len(cases))}
+    name = "fuzz_notebooks-every-case.json" if args.every_case else "fuzz_notebooks.json"
     started, results = time.monotonic(), []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         for key, result in zip(groups, pool.map(grade_case, [cases[ids[0]] for ids in groups.values()]),
@@ -85,8 +90,8 @@ def main() -> None:
             results += [{**result, "steps": cases[i][0], "bytes": len(cases[i][1]), "reused": i != first}
                         for i in groups[key]]
             if len(groups) < 20 or len(results) // 50 != (len(results) - len(groups[key])) // 50:
-                report(results, args.seed, time.monotonic() - started, final=False)
-    report(results, args.seed, time.monotonic() - started, final=True)
+                report(results, args.seed, time.monotonic() - started, final=False, name=name)
+    report(results, args.seed, time.monotonic() - started, final=True, name=name)
 
 
 EXTRACT_SECONDS: list[float] = []
@@ -119,7 +124,7 @@ def same_extraction(cases: list[tuple[list[str], bytes]]) -> dict[str, list[int]
     return groups
 
 
-def report(results: list[dict], seed: int, seconds: float, *, final: bool) -> None:
+def report(results: list[dict], seed: int, seconds: float, *, final: bool, name: str) -> None:
     """The table (at the end) and the JSON (also every 50 cases, so a long run shows its progress)."""
     crashes = [r for r in results if r["crash"]]
     by_step = Counter(step for r in results for step in r["steps"])
@@ -130,7 +135,7 @@ def report(results: list[dict], seed: int, seconds: float, *, final: bool) -> No
                "extract_seconds_max": round(max(EXTRACT_SECONDS, default=0), 3),
                "extract_seconds_mean": round(sum(EXTRACT_SECONDS) / max(len(EXTRACT_SECONDS), 1), 4),
                "seconds": round(seconds, 1), "finished": final}
-    out = ROOT / "bench" / "results" / "fuzz_notebooks.json"
+    out = ROOT / "bench" / "results" / name
     data = {**summary, "by_mutation": dict(by_step), "crashes_by_mutation": dict(crash_steps),
             "crash_cases": crashes}
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
