@@ -1,7 +1,7 @@
 """Fuzzed notebooks: whatever a mutated submission looks like, grading it ends in a complete, valid
 record with a message per lost part, and never in a grader failure.
 
-CI runs a couple of dozen derandomized cases without shrinking (each case that reaches the sandbox
+CI runs 40 derandomized cases without shrinking (each case that reaches the sandbox
 costs a worker); ``bench/fuzz_notebooks.py`` runs a thousand and more.
 """
 
@@ -19,7 +19,7 @@ FUZZ_OPTIONS = GradeOptions(training=False, max_examples=2, part_seconds=60.0,
 """Cheap checks: the fuzzer is after grader failures, not the verdicts (the fixtures assert those)."""
 
 
-@settings(max_examples=20, derandomize=True, database=None, deadline=None,
+@settings(max_examples=40, derandomize=True, database=None, deadline=None,
           phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.nested_given,
                                  HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])
