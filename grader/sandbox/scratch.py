@@ -69,15 +69,21 @@ def sweep(where: str | None = None) -> list[str]:
 
 
 def remove(path: str) -> None:
-    """Remove a folder that student code may have made unreadable (``chmod 000`` inside it)."""
+    """Remove a folder that student code may have made unreadable (``chmod 000`` inside it).
+
+    Links are never followed: a scratch folder holds a link to the grader's own package, and
+    ``chmod`` on a link changes its target.
+    """
     if not os.path.isdir(path) or os.path.islink(path):
         return
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
     for top, dirs, _ in os.walk(path):
         for name in dirs:
-            with contextlib.suppress(OSError):
-                os.chmod(os.path.join(top, name), 0o700)
+            inner = os.path.join(top, name)
+            if not os.path.islink(inner):
+                with contextlib.suppress(OSError):
+                    os.chmod(inner, 0o700)
     shutil.rmtree(path, ignore_errors=True)
 
 

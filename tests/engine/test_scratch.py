@@ -67,3 +67,19 @@ def test_a_zombie_counts_as_gone(tmp_path):
     assert scratch._start_time(proc.pid) is None
     assert scratch.sweep(str(tmp_path)) == [folder.name]
     proc.wait()
+
+
+def test_remove_never_follows_a_link(tmp_path):
+    """A worker's folder links to the grader's package: removing the folder leaves the package, and its
+    mode, alone (a chmod through the link once left the package unreadable to the sandbox's user)."""
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    package.chmod(0o755)
+    folder = tmp_path / "rnn-grader-worker-1.1-abc-path"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "grader").symlink_to(package)
+    (folder / "deep" / "grader").symlink_to(package)
+    (folder / "deep").chmod(0)
+    scratch.remove(str(folder))
+    assert not folder.exists()
+    assert (package / "sub").is_dir() and package.stat().st_mode & 0o777 == 0o755
