@@ -43,7 +43,7 @@ class WorkerLost(BaseException):
         self.message = message
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isolation_available() -> bool:
     """Whether bubblewrap is on PATH and can create its namespaces here."""
     if shutil.which("bwrap") is None:
@@ -93,7 +93,7 @@ class Sandbox:
         return WorkerHandle(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_once() -> None:
     warnings.warn(
         "bubblewrap (bwrap) is not available: student code runs with resource limits and an audit "
