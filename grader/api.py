@@ -122,7 +122,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
         else:
             graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
         graded = _after_claims(todo, graded, bar)
-    fresh = {str(job["path"]): record for job, record in zip(todo, graded)}
+    fresh = {str(job["path"]): record for job, record in zip(todo, graded, strict=True)}
     results = [done.get(str(job["path"])) or fresh[str(job["path"])] for job in jobs]
     for record in results:
         if on_record:
