@@ -72,13 +72,14 @@ def check_unchanged(ctx: Context) -> None:
         for i, (got, original) in enumerate(zip(grads, case["grads"], strict=True)):
             if got.data is not None and not torch.equal(got.data, original):
                 raise CheckFailure(
-                    f"params[{i}].grad changed although the global norm {g:.6g} is not above theta {theta:.6g}: "
-                    "gradients must stay bit-for-bit unchanged then"
+                    f"params[{i}].grad changed although the global norm {g:.6g} is not above "
+                    f"theta {theta:.6g}: gradients must stay bit-for-bit unchanged then"
                 )
 
     exact = (
         {"params": [torch.zeros(2)], "grads": [torch.tensor([3.0, 4.0])], "factor": 1.0, "theta": 5.0},
-        {"params": [torch.zeros(1), torch.zeros(2, 1)], "grads": [torch.tensor([1.0]), torch.tensor([[2.0], [2.0]])],
+        {"params": [torch.zeros(1), torch.zeros(2, 1)],
+         "grads": [torch.tensor([1.0]), torch.tensor([[2.0], [2.0]])],
          "factor": 1.0, "theta": 3.0},
     )
     run_property(ctx, _case(st.floats(1.05, 10.0)), body, examples=exact)

@@ -72,7 +72,8 @@ def params_checks(layers: int) -> tuple[Check, ...]:
         run_property(ctx, _sizes(), body, max_examples=5)
 
     return (
-        Check("shapes", 1.0, shapes, "a tuple of float32 leaf tensors of the contract's shapes, requiring grad"),
+        Check("shapes", 1.0, shapes,
+              "a tuple of float32 leaf tensors of the contract's shapes, requiring grad"),
         Check("init", 0.5, init, "weights ~ N(0, 0.01^2), biases zero"),
         Check("device", 0.5, device, "every parameter is on the requested device"),
     )

@@ -14,7 +14,8 @@ from grader.sandbox.protocol import TensorValue
 __all__ = ["rnn_checks"]
 
 
-def _expect_forward(value, case: dict, layers: int, device: str) -> tuple[list[TensorValue], list[TensorValue]]:
+def _expect_forward(value, case: dict, layers: int,
+                    device: str) -> tuple[list[TensorValue], list[TensorValue]]:
     inputs, params = case["inputs"], case["params"]
     batch, dtype = inputs[0].shape[0], inputs[0].dtype
     q, h = params[-1].shape[0], params[1].shape[0]
@@ -24,7 +25,8 @@ def _expect_forward(value, case: dict, layers: int, device: str) -> tuple[list[T
                for t, o in enumerate(outputs)]
     names = ("H1", "H2") if layers == 2 else ("H",)
     states = expect_sequence(pair[1], layers, "the returned state", expected=f"a tuple ({', '.join(names)},)")
-    got_state = [expect_tensor(s, n, shape=(batch, h), dtype=dtype, device=device) for n, s in zip(names, states, strict=True)]
+    got_state = [expect_tensor(s, n, shape=(batch, h), dtype=dtype, device=device)
+                 for n, s in zip(names, states, strict=True)]
     return got_out, got_state
 
 
@@ -88,6 +90,7 @@ def _oracle_grads(case: dict, layers: int) -> list[torch.Tensor]:
     params = [p.clone().requires_grad_() for p in case["params"]]
     outputs, state = rnn_oracle(case["inputs"], case["state"], params, layers=layers)
     cot_out, cot_state = case["_cotangent"]
-    loss = sum((o * c).sum() for o, c in zip(outputs, cot_out, strict=True)) + sum((s * c).sum() for s, c in zip(state, cot_state, strict=True))
+    loss = (sum((o * c).sum() for o, c in zip(outputs, cot_out, strict=True))
+            + sum((s * c).sum() for s, c in zip(state, cot_state, strict=True)))
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
