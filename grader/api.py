@@ -41,7 +41,10 @@ def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assig
 
 
 def _store(record: Record, out_dir: str | Path) -> Path:
-    """Write `record` into `out_dir`, its training plots first: the record is what marks the submission done."""
+    """Write `record` into `out_dir`, its training plots first.
+
+    The record is what marks the submission done.
+    """
     where = record_path(out_dir, record)
     _write_plots(record, where)
     write_record(record, where)

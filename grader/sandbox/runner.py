@@ -139,7 +139,8 @@ class WorkerHandle:
         launch = _launch(sb, link=self._link_grader)
         if launch.uid is not None:
             os.chown(self.scratch, launch.uid, launch.uid)
-        if sb.isolation != "bwrap":  # /tmp is the host's, with other graders' files: the worker gets its scratch
+        # /tmp is the host's, with other graders' files: the worker gets its scratch
+        if sb.isolation != "bwrap":
             launch.env.update(HOME=self.scratch, TMPDIR=self.scratch)
         boot = _boot(launch.path_entry, "worker", "main")
         cmd = launch.prefix + [sys.executable, "-S", "-s", "-B", "-c", boot, json.dumps(launch.config)]
@@ -170,7 +171,8 @@ class WorkerHandle:
             raise self._lost() from None
         self.reader.deadline = time.monotonic() + timeout
         try:
-            reply, payload = read_message(self.reader, Limits(max_payload_bytes=self.sandbox.limits.reply_bytes))
+            reply, payload = read_message(self.reader,
+                                          Limits(max_payload_bytes=self.sandbox.limits.reply_bytes))
         except TimeoutError:
             self.kill()
             raise WorkerLost("timeout", f"did not finish within the {timeout:g} s limit per call") from None
@@ -315,4 +317,5 @@ class _suppress:
         return self
 
     def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], (OSError, ProcessLookupError, subprocess.SubprocessError))
+        return exc[0] is not None and issubclass(exc[0], (OSError, ProcessLookupError,
+                                                          subprocess.SubprocessError))
