@@ -58,7 +58,8 @@ def measure(device: str, repeat: int) -> dict:
                           "max_score": record.max_score, "isolation": record.isolation,
                           "parts_s": {p.name: p.seconds for p in record.parts}}
     return {"device": device, "torch": torch.__version__, "machine": platform.machine(),
-            "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None, "repeat": repeat, "rows": rows}
+            "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None, "repeat": repeat,
+            "rows": rows}
 
 
 def show(result: dict) -> None:

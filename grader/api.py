@@ -41,7 +41,10 @@ def grade_notebook(path: str | Path, *, out_dir: str | Path | None = None, assig
 
 
 def _store(record: Record, out_dir: str | Path) -> Path:
-    """Write `record` into `out_dir`, its training plots first: the record is what marks the submission done."""
+    """Write `record` into `out_dir`, its training plots first.
+
+    The record is what marks the submission done.
+    """
     where = record_path(out_dir, record)
     _write_plots(record, where)
     write_record(record, where)
@@ -122,7 +125,7 @@ def grade_paths(paths: Iterable[str | Path], *, out_dir: str | Path, solutions: 
         else:
             graded = _run_serial(todo, bar) if workers == 1 else _run_pool(todo, workers, bar)
         graded = _after_claims(todo, graded, bar)
-    fresh = {str(job["path"]): record for job, record in zip(todo, graded)}
+    fresh = {str(job["path"]): record for job, record in zip(todo, graded, strict=True)}
     results = [done.get(str(job["path"])) or fresh[str(job["path"])] for job in jobs]
     for record in results:
         if on_record:

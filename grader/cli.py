@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                        "(default with --course: the course's submitted/*/<assignment>/)")
     grade.add_argument("--out", required=True, help="folder for the records")
     grade.add_argument("--solutions", default=None, help="the course's solutions/ folder (hidden checks)")
-    grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once (default: cores)")
     grade.add_argument("--scheduler", default=None,
                        help="a Dask scheduler address, or 'local' for a LocalCluster of --workers processes: "
                             "one task per submission (needs the dask extra)")

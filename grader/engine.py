@@ -60,15 +60,16 @@ def load_hidden(solutions_dir: str | Path | None):
     if not path.is_file():
         from grader.errors import ConfigError
 
-        raise ConfigError(f"--solutions {solutions_dir}: no hidden.py there; point it at the course's solutions/")
+        raise ConfigError(f"--solutions {solutions_dir}: no hidden.py there; "
+                          "point it at the course's solutions/")
     spec = importlib.util.spec_from_file_location("rnn_grader_hidden", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def grade_submission(path: str | Path, *, assignment: str | None = None, options: GradeOptions = GradeOptions(),
-                     student: str | None = None) -> Record:
+def grade_submission(path: str | Path, *, assignment: str | None = None,
+                     options: GradeOptions = GradeOptions(), student: str | None = None) -> Record:
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     clock = time.monotonic()
     job = _Job(Path(path), options)
@@ -93,7 +94,8 @@ class _Job:
 
     def run(self, assignment: str | None) -> None:
         self.extracted = extract(self.path, _all_functions())
-        self.assignment = get_assignment(assignment) if assignment else _guess_assignment(self.path, self.extracted)
+        self.assignment = (get_assignment(assignment) if assignment
+                           else _guess_assignment(self.path, self.extracted))
         functions = self.assignment.functions
         if self.extracted.error:
             for name in functions + self._training_parts():  # issue 5: training parts too
@@ -108,7 +110,8 @@ class _Job:
         if todo or self._training_parts():
             with _Session(self.sandbox, self.extracted) as session:
                 for name in todo:
-                    self.parts[name] = session.grade_part(self.assignment.part(name).points, name, self.options)
+                    self.parts[name] = session.grade_part(self.assignment.part(name).points, name,
+                                                          self.options)
                 self._train(session)
 
     # -- issue 5: the training parts, after the function parts, in the same worker --------------
@@ -149,8 +152,9 @@ class _Job:
         return Record(
             submission=str(self.path), sha256=self.extracted.sha256 if self.extracted else "",
             assignment=self.assignment.name, score=round(sum(p.points for p in parts), 6),
-            max_score=sum(p.max_points for p in parts), isolation=self.sandbox.isolation, device=self.options.device,
-            seed=self.options.seed, grader_version=__version__, torch_version=torch.__version__, started=started,
+            max_score=sum(p.max_points for p in parts), isolation=self.sandbox.isolation,
+            device=self.options.device, seed=self.options.seed, grader_version=__version__,
+            torch_version=torch.__version__, started=started,
             seconds=round(seconds, 3), parts=parts, student=student,
             mode="instructor" if self.options.hidden else "public", error=self.error,
         )
@@ -208,8 +212,9 @@ class _Session:
         from grader.sandbox.runner import WorkerLost as Lost
 
         try:
-            reply, _ = handle.request({"op": "exec", "source": SETUP_CODE, "filename": "<setup>", "trusted": True},
-                                      timeout=180)
+            reply, _ = handle.request(
+                {"op": "exec", "source": SETUP_CODE, "filename": "<setup>", "trusted": True}, timeout=180
+            )
         except Lost as exc:
             raise Lost("boot", f"the sandbox worker could not start: {exc.message}") from None
         if not reply.get("ok"):
@@ -264,7 +269,8 @@ def _run_checks(session: _Session, name: str, options: GradeOptions) -> tuple[li
                         max_examples=options.max_examples, hidden=options.hidden, forbidden_seen=seen)
     for check in CHECKS[name]:
         if lost is not None:
-            results.append(CheckResult(check.name, 0.0, check.points, lost.status, f"not run: {lost.message}"))
+            results.append(CheckResult(check.name, 0.0, check.points, lost.status,
+                                       f"not run: {lost.message}"))
             continue
         try:
             ctx = Context(worker=session.worker(), **deadline_ctx)
@@ -284,8 +290,8 @@ def _run_one(ctx: Context, check, options: GradeOptions) -> CheckResult:
             try:
                 hidden(ctx)
             except CheckFailure as failure:
-                return CheckResult(check.name, 0.0, check.points, "failed", f"hidden check: {failure.message}",
-                                   failure.counterexample, hidden=True)
+                return CheckResult(check.name, 0.0, check.points, "failed",
+                                   f"hidden check: {failure.message}", failure.counterexample, hidden=True)
         note = " ".join(ctx.notes)
         return CheckResult(check.name, check.points, check.points, "passed", note)
     except CheckFailure as failure:
@@ -300,10 +306,11 @@ def _run_one(ctx: Context, check, options: GradeOptions) -> CheckResult:
 _SEVERITY = {"passed": 0, "failed": 1, "timeout": 2, "error": 3, "forbidden": 4}
 
 
-def _score(name: str, points: float, checks: list[CheckResult], seconds: float, forbidden: list[str]) -> PartResult:
+def _score(name: str, points: float, checks: list[CheckResult], seconds: float,
+           forbidden: list[str]) -> PartResult:
     if forbidden:
-        message = (f"called the builtin `{forbidden[0]}` while running (seen at run time); this exercise is to "
-                   f"implement `{name}` without it")
+        message = (f"called the builtin `{forbidden[0]}` while running (seen at run time); "
+                   f"this exercise is to implement `{name}` without it")
         checks = [replace(c, points=0.0) for c in checks]
         return PartResult(name, 0.0, points, "forbidden", message, None, round(seconds, 3), checks)
     worst = max(checks, key=lambda c: _SEVERITY.get(c.status, 3))

@@ -109,6 +109,8 @@ def write_record(record: Record, path: str | Path) -> Path:
 def load_record(path: str | Path) -> Record:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path}: record schema {data.get('schema_version')!r}, this grader reads {SCHEMA_VERSION}")
-    parts = [PartResult(**{**p, "checks": [CheckResult(**c) for c in p.get("checks", [])]}) for p in data["parts"]]
+        raise ValueError(f"{path}: record schema {data.get('schema_version')!r}, "
+                         f"this grader reads {SCHEMA_VERSION}")
+    parts = [PartResult(**{**p, "checks": [CheckResult(**c) for c in p.get("checks", [])]})
+             for p in data["parts"]]
     return Record(**{**data, "parts": parts})

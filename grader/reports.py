@@ -21,7 +21,8 @@ def submission_table(record: Record):
         table.add_column(column, overflow="fold")
     for p in record.parts:
         message = p.message + (f"\nsmallest failing input: {p.counterexample}" if p.counterexample else "")
-        table.add_row(p.name, f"{p.points:g}/{p.max_points:g}", f"[{_STYLE.get(p.status, '')}]{p.status}", message)
+        table.add_row(p.name, f"{p.points:g}/{p.max_points:g}", f"[{_STYLE.get(p.status, '')}]{p.status}",
+                      message)
     return table
 
 
@@ -34,5 +35,6 @@ def class_table(records: Iterable[Record]):
     for r in records:
         lost = ", ".join(f"{p.name} ({p.status})" for p in r.parts if p.status != "passed") or "-"
         who = r.student or r.submission.rsplit("/", 1)[-1]
-        table.add_row(who, r.assignment, f"{r.score:g}/{r.max_score:g}", lost, r.isolation, f"{r.seconds:.1f}")
+        table.add_row(who, r.assignment, f"{r.score:g}/{r.max_score:g}", lost, r.isolation,
+                      f"{r.seconds:.1f}")
     return table

@@ -21,7 +21,8 @@ from grader.sandbox.protocol import DoubleSpec
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"rnn_grader_reference_{name}", Path(__file__).parent / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"rnn_grader_reference_{name}",
+                                                  Path(__file__).parent / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -44,7 +45,8 @@ def _rnn_case(layers: int, *, steps: int, d: int, h: int, q: int, scale: float):
     g = torch.Generator().manual_seed(7)
     n = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64) * scale  # noqa: E731
     shapes = [(d, h), (h, h), (h,)] + ([(h, h), (h, h), (h,)] if layers == 2 else []) + [(h, q), (q,)]
-    return [n(5, d) for _ in range(steps)], tuple(n(5, h) for _ in range(layers)), tuple(n(*s) for s in shapes)
+    return ([n(5, d) for _ in range(steps)], tuple(n(5, h) for _ in range(layers)),
+            tuple(n(*s) for s in shapes))
 
 
 def rnn_saturated(layers: int):
@@ -56,7 +58,7 @@ def rnn_saturated(layers: int):
         exp_out, exp_state = reference(inputs, state, params)
         pair = expect_sequence(ctx.call(inputs, state, params).value, 2, "the result")
         outputs = expect_sequence(pair[0], 20, "outputs")
-        for t, (g, e) in enumerate(zip(outputs, exp_out)):
+        for t, (g, e) in enumerate(zip(outputs, exp_out, strict=True)):
             got = expect_tensor(g, f"outputs[{t}]", shape=tuple(e.shape), dtype=e.dtype, device=ctx.device)
             expect_values(got, e, f"outputs[{t}] over a long, saturated sequence")
 
@@ -72,7 +74,7 @@ def clipping_many_tiny(ctx) -> None:
         p.grad = torch.randn(i + 1, 2, generator=g)
         params.append(p)
     clones = [p.detach().clone().requires_grad_() for p in params]
-    for c, p in zip(clones, params):
+    for c, p in zip(clones, params, strict=True):
         c.grad = p.grad.clone()
     scratch.grad_clipping(clones, 1e-4, torch.device("cpu"))
     result = ctx.call(params, 1e-4, torch.device(ctx.device), return_args=True)
@@ -92,14 +94,15 @@ def predict_long(ctx) -> None:
                      {c: i for i, c in enumerate(idx_to_char)}, replace=PREDICT_REPLACEMENTS).value
     expected = "".join(idx_to_char[i] for i in scripted_prediction([0, 1, 2], 40, config))
     if value != expected:
-        raise CheckFailure(f"a forty-character prediction differs from the greedy one: got {str(value)[:60]!r}")
+        raise CheckFailure("a forty-character prediction differs from the greedy one: "
+                           f"got {str(value)[:60]!r}")
 
 
 def params_2layer_distinct_sizes(ctx) -> None:
     """d, h and q all different, so every matrix's place in the tuple shows."""
     expected = deep.get_params_2layer(3, 5, 7, torch.device("cpu"))
     items = expect_sequence(ctx.call(3, 5, 7, torch.device(ctx.device)).value, 8, "the result")
-    for i, (item, e) in enumerate(zip(items, expected)):
+    for i, (item, e) in enumerate(zip(items, expected, strict=True)):
         expect_tensor(item, f"params[{i}]", shape=tuple(e.shape), dtype=torch.float32, device=ctx.device)
 
 

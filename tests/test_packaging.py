@@ -40,3 +40,9 @@ def test_wheel_carries_the_grader_and_its_data(dists):
                    "grader/data/corpora.json"):
         assert needed in wheel
     assert any(n.endswith("entry_points.txt") for n in wheel)
+
+
+def test_the_code_is_lint_clean():
+    pytest.importorskip("ruff", reason="ruff is in the dev extra")
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

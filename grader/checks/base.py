@@ -78,8 +78,11 @@ class Context:
              fn: str | None = None, **kwargs) -> CallResult:
         """Call the student's function in the worker; a raised exception becomes a CheckFailure."""
         if time.monotonic() - self.started > self.part_seconds:
-            raise WorkerLost("timeout", f"the checks of this part took longer than the {self.part_seconds:g} s "
-                                        "limit per part (part seconds)")
+            raise WorkerLost(
+                "timeout",
+                f"the checks of this part took longer than the {self.part_seconds:g} s "
+                "limit per part (part seconds)",
+            )
         enc = Encoder(device=None if self.device == "cpu" else self.device)
         header = {"op": "call", "fn": fn or self.part, "args": [enc.encode(a) for a in args],
                   "kwargs": {k: enc.encode(v) for k, v in kwargs.items()}, "seed": self.seed,
@@ -95,7 +98,8 @@ class Context:
         return CallResult(
             value=decoder.decode(reply["value"]),
             args=decoder.decode(reply["args"]) if reply.get("args") is not None else None,
-            backward_error=reply.get("backward_error") if isinstance(reply.get("backward_error"), str) else None,
+            backward_error=(reply.get("backward_error")
+                            if isinstance(reply.get("backward_error"), str) else None),
             forbidden=forbidden,
         )
 
@@ -170,7 +174,8 @@ def format_value(value: Any) -> str:
 
     if isinstance(value, torch.Tensor):
         text = repr(value.detach())
-        return " ".join(text.split()) if len(text) < 400 else f"tensor of shape {tuple(value.shape)}, {value.dtype}"
+        return (" ".join(text.split()) if len(text) < 400
+                else f"tensor of shape {tuple(value.shape)}, {value.dtype}")
     if isinstance(value, (list, tuple)):
         inner = ", ".join(format_value(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"

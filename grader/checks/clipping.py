@@ -17,7 +17,7 @@ __all__ = ["CLIPPING_CHECKS"]
 
 def _with_grads(case: dict) -> list[torch.Tensor]:
     params = []
-    for p, g in zip(case["params"], case["grads"]):
+    for p, g in zip(case["params"], case["grads"], strict=True):
         leaf = p.clone().requires_grad_()
         leaf.grad = g.clone()
         params.append(leaf)
@@ -33,7 +33,7 @@ def _run(ctx: Context, case: dict, theta: float):
     result = ctx.call(params, theta, torch.device(ctx.device), return_args=True)
     items = expect_sequence(result.args.items[0], len(params), "params after the call")
     expected, g = clip_oracle(case["grads"], theta)
-    for i, (item, p) in enumerate(zip(items, case["params"])):
+    for i, (item, p) in enumerate(zip(items, case["params"], strict=True)):
         got = expect_tensor(item, f"params[{i}]", shape=tuple(p.shape), dtype=p.dtype, device=ctx.device)
         if not torch.equal(got.data, p):
             raise CheckFailure(f"the values of params[{i}] changed: grad_clipping must change only the "
@@ -49,7 +49,7 @@ def check_scaled(ctx: Context) -> None:
         assume(g > 1e-3)
         theta = g * case["factor"]
         grads, expected, g = _run(ctx, case, theta)
-        for i, (got, e) in enumerate(zip(grads, expected)):
+        for i, (got, e) in enumerate(zip(grads, expected, strict=True)):
             expect_tensor(got, f"params[{i}].grad", shape=tuple(e.shape), dtype=e.dtype, device=ctx.device)
             what = (f"params[{i}].grad (global norm {g:.4g} > theta {theta:.4g}: every gradient must be "
                     f"multiplied by theta/norm = {theta / g:.4g})")
@@ -69,16 +69,17 @@ def check_unchanged(ctx: Context) -> None:
         g = clip_oracle(case["grads"], float("inf"))[1]
         theta = case.get("theta") or max(g * case["factor"], 1e-3)
         grads, _, g = _run(ctx, case, theta)
-        for i, (got, original) in enumerate(zip(grads, case["grads"])):
+        for i, (got, original) in enumerate(zip(grads, case["grads"], strict=True)):
             if got.data is not None and not torch.equal(got.data, original):
                 raise CheckFailure(
-                    f"params[{i}].grad changed although the global norm {g:.6g} is not above theta {theta:.6g}: "
-                    "gradients must stay bit-for-bit unchanged then"
+                    f"params[{i}].grad changed although the global norm {g:.6g} is not above "
+                    f"theta {theta:.6g}: gradients must stay bit-for-bit unchanged then"
                 )
 
     exact = (
         {"params": [torch.zeros(2)], "grads": [torch.tensor([3.0, 4.0])], "factor": 1.0, "theta": 5.0},
-        {"params": [torch.zeros(1), torch.zeros(2, 1)], "grads": [torch.tensor([1.0]), torch.tensor([[2.0], [2.0]])],
+        {"params": [torch.zeros(1), torch.zeros(2, 1)],
+         "grads": [torch.tensor([1.0]), torch.tensor([[2.0], [2.0]])],
          "factor": 1.0, "theta": 3.0},
     )
     run_property(ctx, _case(st.floats(1.05, 10.0)), body, examples=exact)

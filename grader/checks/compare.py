@@ -36,7 +36,8 @@ def expect_sequence(value: Any, length: int, what: str, *, expected: str = "a li
     return value.items
 
 
-def expect_tensor(value: Any, what: str, *, shape: tuple, dtype: torch.dtype | str, device: str) -> TensorValue:
+def expect_tensor(value: Any, what: str, *, shape: tuple, dtype: torch.dtype | str,
+                  device: str) -> TensorValue:
     """`value` must be a tensor of this shape, dtype and device; returns it."""
     want_dtype = dtype if isinstance(dtype, str) else dtype_name(dtype)
     if not isinstance(value, TensorValue):
@@ -53,7 +54,8 @@ def expect_tensor(value: Any, what: str, *, shape: tuple, dtype: torch.dtype | s
     return value
 
 
-def expect_values(value: TensorValue, expected: torch.Tensor, what: str, tol: Tolerance | None = None) -> None:
+def expect_values(value: TensorValue, expected: torch.Tensor, what: str,
+                  tol: Tolerance | None = None) -> None:
     """Compare the data of `value` with `expected` elementwise."""
     if value.data is None:
         return
@@ -83,7 +85,8 @@ def expect_on_device(value: Any, what: str, device: str) -> None:
     """Every tensor in `value` must be on `device`; only the device is judged here."""
     tensors = list(_tensors_in(value))
     if not tensors:
-        raise CheckFailure(f"{what} holds no tensor ({describe_value(value)}), so its device cannot be checked")
+        raise CheckFailure(f"{what} holds no tensor ({describe_value(value)}), "
+                           "so its device cannot be checked")
     for path, t in tensors:
         if _device_type(t.device) != _device_type(device):
             raise CheckFailure(f"{what}{path} is on device {t.device} where {device} is expected (create new "

@@ -39,5 +39,6 @@ def moved_off_device(failure: CheckFailure) -> CheckFailure | None:
     """A failure on ``meta`` caused by copying data to the CPU, restated as the device bug it is."""
     if failure.message.startswith("raised") and any(m in failure.message for m in _MOVES_DATA):
         return CheckFailure("moves data off the inputs' device (`.cpu()`, `.to('cpu')` or `.numpy()`); the "
-                            f"results must stay on the inputs' device: {failure.message}", failure.counterexample)
+                            f"results must stay on the inputs' device: {failure.message}",
+                            failure.counterexample)
     return None

@@ -70,7 +70,8 @@ def check_to_onehot_device(ctx: Context) -> None:
 
 
 ONE_HOT_CHECKS = (
-    Check("values", 1.5, check_one_hot_values, "matches F.one_hot for every integer dtype, n_class and dtype"),
+    Check("values", 1.5, check_one_hot_values,
+          "matches F.one_hot for every integer dtype, n_class and dtype"),
     Check("device", 0.5, check_one_hot_device, "the result is on the device of x"),
 )
 TO_ONEHOT_CHECKS = (

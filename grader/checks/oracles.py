@@ -16,7 +16,7 @@ def rnn_oracle(inputs, state, params, *, layers: int = 1):
     weights = list(params[:-2])  # per layer: W_x, W_h, b
     W_hq, b_q = params[-2], params[-1]
     net = nn.RNN(d, h, num_layers=layers, nonlinearity="tanh", dtype=dtype)
-    for name, p in list(net.named_parameters()):
+    for name, _ in list(net.named_parameters()):
         delattr(net, name)
     for layer in range(layers):
         W_x, W_h, b = weights[3 * layer : 3 * layer + 3]
@@ -38,7 +38,7 @@ def clip_oracle(grads: list[torch.Tensor], theta: float) -> tuple[list[torch.Ten
     contract's theta/g (``clip_grad_norm_`` itself divides by g + 1e-6).
     """
     holders = [torch.zeros_like(x, dtype=torch.float64, requires_grad=True) for x in grads]
-    for holder, x in zip(holders, grads):
+    for holder, x in zip(holders, grads, strict=True):
         holder.grad = x.detach().double().clone()
     g = float(torch.nn.utils.clip_grad_norm_(holders, max_norm=float("inf"), norm_type=2.0))
     if g > theta:

@@ -33,7 +33,7 @@ def _expect_params(value, layers: int, d: int, h: int, q: int, device: str, *,
     names = NAMES_2 if layers == 2 else NAMES_1
     items = expect_sequence(value, len(names), "the result", expected=f"a tuple ({', '.join(names)})")
     out = []
-    for name, item, shape in zip(names, items, param_shapes(layers, d, h, q)):
+    for name, item, shape in zip(names, items, param_shapes(layers, d, h, q), strict=True):
         t = expect_tensor(item, name, shape=shape, dtype=torch.float32, device=device)
         if not trainable:
             out.append(t)
@@ -59,7 +59,7 @@ def params_checks(layers: int) -> tuple[Check, ...]:
         n = STAT_SIZE
         value = ctx.call(n, n, n, torch.device(ctx.device)).value
         got = _expect_params(value, layers, n, n, n, ctx.device, trainable=False)
-        for name, t in zip(NAMES_2 if layers == 2 else NAMES_1, got):
+        for name, t in zip(NAMES_2 if layers == 2 else NAMES_1, got, strict=True):
             _check_init(name, t)
 
     def device(ctx: Context) -> None:
@@ -72,7 +72,8 @@ def params_checks(layers: int) -> tuple[Check, ...]:
         run_property(ctx, _sizes(), body, max_examples=5)
 
     return (
-        Check("shapes", 1.0, shapes, "a tuple of float32 leaf tensors of the contract's shapes, requiring grad"),
+        Check("shapes", 1.0, shapes,
+              "a tuple of float32 leaf tensors of the contract's shapes, requiring grad"),
         Check("init", 0.5, init, "weights ~ N(0, 0.01^2), biases zero"),
         Check("device", 0.5, device, "every parameter is on the requested device"),
     )
@@ -98,7 +99,7 @@ def state_checks(layers: int) -> tuple[Check, ...]:
         items = expect_sequence(value, layers, "the result", expected=what)
         names = ("H1", "H2") if layers == 2 else ("H",)
         return [expect_tensor(it, n, shape=(batch, h), dtype=torch.float32, device=device)
-                for n, it in zip(names, items)]
+                for n, it in zip(names, items, strict=True)]
 
     cases = st.fixed_dictionaries({"batch_size": st.integers(1, 6), "h": st.integers(1, 8)})
 

@@ -40,7 +40,8 @@ def _compare(value, expected: str, case: dict) -> None:
     if not value.startswith(prefix):
         hint = "the result must start with the prefix itself"
     elif len(value) != len(expected):
-        hint = f"generated {len(value) - len(prefix)} characters after the prefix where num_chars={n} are expected"
+        hint = (f"generated {len(value) - len(prefix)} characters after the prefix "
+                f"where num_chars={n} are expected")
     else:
         hint = ("a generated character is not the argmax of the model's output: pick the most likely "
                 "character (greedy), feed the whole prefix first, and thread the state from step to step")

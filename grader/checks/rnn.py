@@ -14,8 +14,9 @@ from grader.sandbox.protocol import TensorValue
 __all__ = ["rnn_checks"]
 
 
-def _expect_forward(value, case: dict, layers: int, device: str) -> tuple[list[TensorValue], list[TensorValue]]:
-    inputs, state, params = case["inputs"], case["state"], case["params"]
+def _expect_forward(value, case: dict, layers: int,
+                    device: str) -> tuple[list[TensorValue], list[TensorValue]]:
+    inputs, params = case["inputs"], case["params"]
     batch, dtype = inputs[0].shape[0], inputs[0].dtype
     q, h = params[-1].shape[0], params[1].shape[0]
     pair = expect_sequence(value, 2, "the result", expected="a pair (outputs, state)")
@@ -24,7 +25,8 @@ def _expect_forward(value, case: dict, layers: int, device: str) -> tuple[list[T
                for t, o in enumerate(outputs)]
     names = ("H1", "H2") if layers == 2 else ("H",)
     states = expect_sequence(pair[1], layers, "the returned state", expected=f"a tuple ({', '.join(names)},)")
-    got_state = [expect_tensor(s, n, shape=(batch, h), dtype=dtype, device=device) for n, s in zip(names, states)]
+    got_state = [expect_tensor(s, n, shape=(batch, h), dtype=dtype, device=device)
+                 for n, s in zip(names, states, strict=True)]
     return got_out, got_state
 
 
@@ -37,9 +39,9 @@ def rnn_checks(layers: int) -> tuple[Check, ...]:
             value = ctx.call(case["inputs"], case["state"], case["params"]).value
             got_out, got_state = _expect_forward(value, case, layers, ctx.device)
             exp_out, exp_state = rnn_oracle(case["inputs"], case["state"], case["params"], layers=layers)
-            for t, (g, e) in enumerate(zip(got_out, exp_out)):
+            for t, (g, e) in enumerate(zip(got_out, exp_out, strict=True)):
                 expect_values(g, e, f"outputs[{t}] (O_t at time step {t})")
-            for n, g, e in zip(names, got_state, exp_state):
+            for n, g, e in zip(names, got_state, exp_state, strict=True):
                 expect_values(g, e, f"the returned state {n} (after the last step)")
 
         run_property(ctx, cases, body)
@@ -54,7 +56,7 @@ def rnn_checks(layers: int) -> tuple[Check, ...]:
                 raise CheckFailure(f"backpropagation through the result failed: {result.backward_error}")
             expected = _oracle_grads(case, layers)
             got_params = result.args.items[2].items
-            for i, (g, e) in enumerate(zip(got_params, expected)):
+            for i, (g, e) in enumerate(zip(got_params, expected, strict=False)):
                 grad = g.grad if isinstance(g, TensorValue) else None
                 label = f"the gradient of params[{i}]"
                 if grad is None:
@@ -88,6 +90,7 @@ def _oracle_grads(case: dict, layers: int) -> list[torch.Tensor]:
     params = [p.clone().requires_grad_() for p in case["params"]]
     outputs, state = rnn_oracle(case["inputs"], case["state"], params, layers=layers)
     cot_out, cot_state = case["_cotangent"]
-    loss = sum((o * c).sum() for o, c in zip(outputs, cot_out)) + sum((s * c).sum() for s, c in zip(state, cot_state))
+    loss = (sum((o * c).sum() for o, c in zip(outputs, cot_out, strict=True))
+            + sum((s * c).sum() for s, c in zip(state, cot_state, strict=True)))
     grads = torch.autograd.grad(loss, params, allow_unused=True)
-    return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+    return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]

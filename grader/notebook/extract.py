@@ -84,7 +84,8 @@ def _size(n: int) -> str:
     return f"{n >> 20} MiB" if n >= 1 << 20 else f"{-(-n >> 10)} KiB"
 
 
-def _within_budget(result: Extracted, answers: list, others: list, functions: tuple[str, ...]) -> tuple[list, list]:
+def _within_budget(result: Extracted, answers: list, others: list,
+                   functions: tuple[str, ...]) -> tuple[list, list]:
     """The cells extraction will read: each at most MAX_CELL_BYTES, together at most MAX_CODE_BYTES.
 
     Answer cells are counted first, so a large demo cell never crowds out an answer. An answer
@@ -95,11 +96,12 @@ def _within_budget(result: Extracted, answers: list, others: list, functions: tu
         for name, source, is_answer in cells:
             size = len(source.encode("utf-8", errors="replace"))
             if size > MAX_CELL_BYTES:
-                why = (f"cell `{name}` holds {_size(size)} of code, more than the {_size(MAX_CELL_BYTES)} the "
-                       "grader reads from one cell: remove pasted data or printed output from it")
+                why = (f"cell `{name}` holds {_size(size)} of code, more than the {_size(MAX_CELL_BYTES)} "
+                       "the grader reads from one cell: remove pasted data or printed output from it")
             elif total + size > MAX_CODE_BYTES:
                 why = (f"the notebook holds more than {_size(MAX_CODE_BYTES)} of code and cell `{name}` lies "
-                       "beyond it, so it was not read: remove pasted data or printed output from the notebook")
+                       "beyond it, so it was not read: remove pasted data or printed output "
+                       "from the notebook")
             else:
                 total += size
                 into.append((name, _python(source), is_answer))
@@ -118,7 +120,8 @@ def _notebook_cells(raw: bytes) -> tuple[list, list, str | None]:
     try:
         nb = json.loads(_decode(raw))
     except (ValueError, RecursionError) as exc:
-        return [], [], f"the notebook is not valid JSON ({str(exc)[:200]}); re-download it or restore a checkpoint"
+        return [], [], (f"the notebook is not valid JSON ({str(exc)[:200]}); "
+                        "re-download it or restore a checkpoint")
     raw_cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(raw_cells, list):
         return [], [], "the file is not a Jupyter notebook (it has no list of cells)"

@@ -98,7 +98,8 @@ def _aliases(trees: list[ast.Module]) -> dict[str, str]:
     for _ in range(3):  # simple aliases of aliases: G = F; oh = G.one_hot
         for tree in trees:
             for node in ast.walk(tree):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Name)):
                     target = _resolve(node.value, aliases)
                     if target:
                         aliases[node.targets[0].id] = target
@@ -115,7 +116,8 @@ def _resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
     if isinstance(node, ast.Call) and node.args and isinstance(node.args[-1], ast.Constant):
         func = node.func
         const = node.args[-1].value
-        if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2 and isinstance(const, str):
+        if (isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
+                and isinstance(const, str)):
             base = _resolve(node.args[0], aliases)
             return f"{base}.{const}" if base else None
         name = _resolve(func, aliases) if not isinstance(func, ast.Name) else func.id
@@ -142,7 +144,8 @@ def _first_violation(part, forbidden, defs, aliases, others: set[str]) -> Violat
         for cell, node in defs.get(queue.pop(0), []):
             local = _local_names(node)
             for sub in ast.walk(node):
-                is_ref = isinstance(sub, (ast.Attribute, ast.Call)) or (isinstance(sub, ast.Name) and sub.id not in local)
+                is_ref = (isinstance(sub, (ast.Attribute, ast.Call))
+                          or (isinstance(sub, ast.Name) and sub.id not in local))
                 name = _resolve(sub, aliases) if is_ref else None
                 if name in forbidden:
                     return Violation(part, name, getattr(sub, "lineno", 0), cell)

@@ -401,7 +401,8 @@ class _TemplateLoop:
             os.dup2(fds[0], 0)
             os.dup2(fds[1], 1)
             os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-            if request.get("scratch"):  # without bubblewrap: the worker's own folder, also its HOME and TMPDIR
+            # without bubblewrap: the worker's own folder, also its HOME and TMPDIR
+            if request.get("scratch"):
                 os.chdir(request["scratch"])
                 os.environ.update(HOME=request["scratch"], TMPDIR=request["scratch"])
                 tempfile.tempdir = None  # recomputed from TMPDIR

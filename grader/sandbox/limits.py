@@ -151,7 +151,8 @@ def bwrap_command(*, grader_dir: str, roots: list[str], cuda: bool, limits: Work
     made: set[str] = {"/", "/usr", "/etc", "/tmp"}
     for src, dest in [(r, r) for r in roots] + [(grader_dir, f"{GRADER_MOUNT}/grader")]:
         cmd += _parent_dirs(dest, made) + ["--ro-bind", src, dest]
-    cmd += ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH_MOUNT, "--chdir", SCRATCH_MOUNT]
+    cmd += ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH_MOUNT,
+            "--chdir", SCRATCH_MOUNT]
     if cuda:
         cmd += ["--dev-bind", "/dev", "/dev", "--ro-bind", "/sys", "/sys"]
     else:
@@ -243,7 +244,9 @@ def _warm_up(torch, *, backward: bool = True) -> None:
     for device in ("cpu", "meta"):
         try:  # best effort: an op this build lacks on meta is not our failure, but it goes to boot.log
             W = torch.normal(0.0, 0.01, size=(2, 2), device=device).requires_grad_(backward)
-            X = torch.zeros(1, 2, device=device).scatter_(1, torch.zeros(1, 1, dtype=torch.long, device=device), 1)
+            X = torch.zeros(1, 2, device=device).scatter_(
+                1, torch.zeros(1, 1, dtype=torch.long, device=device), 1
+            )
             Y = torch.tanh(X @ W + torch.zeros(2, device=device)).sum()
             if backward:
                 Y.backward()
@@ -321,7 +324,8 @@ def _install_tripwires() -> None:
         original = getattr(module, attr, None)
         if original is None:
             continue
-        wrapped = _wrap_class(original, name) if isinstance(original, type) else _wrap_function(original, name)
+        wrapped = (_wrap_class(original, name) if isinstance(original, type)
+                   else _wrap_function(original, name))
         setattr(module, attr, wrapped)
         if module_name == "torch.nn.utils":
             clip_grad = importlib.import_module("torch.nn.utils.clip_grad")

@@ -232,7 +232,8 @@ class Encoder:
             shape, grad = tuple(base.shape.__get__(t)), base.grad.__get__(t) if is_leaf else None
             dtype_name = str(dtype).removeprefix("torch.")
             if dtype_name not in DTYPES:
-                return {"k": "object", "cls": f"Tensor[{dtype_name}]", "repr": "<tensor of an unsupported dtype>"}
+                return {"k": "object", "cls": f"Tensor[{dtype_name}]",
+                        "repr": "<tensor of an unsupported dtype>"}
             spec = {
                 "k": "tensor",
                 "cls": type(t).__name__,

@@ -43,7 +43,7 @@ class WorkerLost(BaseException):
         self.message = message
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isolation_available() -> bool:
     """Whether bubblewrap is on PATH and can create its namespaces here."""
     if shutil.which("bwrap") is None:
@@ -93,7 +93,7 @@ class Sandbox:
         return WorkerHandle(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_once() -> None:
     warnings.warn(
         "bubblewrap (bwrap) is not available: student code runs with resource limits and an audit "
@@ -139,7 +139,8 @@ class WorkerHandle:
         launch = _launch(sb, link=self._link_grader)
         if launch.uid is not None:
             os.chown(self.scratch, launch.uid, launch.uid)
-        if sb.isolation != "bwrap":  # /tmp is the host's, with other graders' files: the worker gets its scratch
+        # /tmp is the host's, with other graders' files: the worker gets its scratch
+        if sb.isolation != "bwrap":
             launch.env.update(HOME=self.scratch, TMPDIR=self.scratch)
         boot = _boot(launch.path_entry, "worker", "main")
         cmd = launch.prefix + [sys.executable, "-S", "-s", "-B", "-c", boot, json.dumps(launch.config)]
@@ -170,7 +171,8 @@ class WorkerHandle:
             raise self._lost() from None
         self.reader.deadline = time.monotonic() + timeout
         try:
-            reply, payload = read_message(self.reader, Limits(max_payload_bytes=self.sandbox.limits.reply_bytes))
+            reply, payload = read_message(self.reader,
+                                          Limits(max_payload_bytes=self.sandbox.limits.reply_bytes))
         except TimeoutError:
             self.kill()
             raise WorkerLost("timeout", f"did not finish within the {timeout:g} s limit per call") from None
@@ -315,4 +317,5 @@ class _suppress:
         return self
 
     def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], (OSError, ProcessLookupError, subprocess.SubprocessError))
+        return exc[0] is not None and issubclass(exc[0], (OSError, ProcessLookupError,
+                                                          subprocess.SubprocessError))

@@ -60,7 +60,8 @@ def sweep(where: str | None = None) -> list[str]:
         pid, start = int(match[1]), int(match[2])
         if _start_time(pid) == start and start:
             continue
-        if start == 0 and _start_time(pid) is not None:  # made where start times were unknown: keep if pid lives
+        # made where start times were unknown: keep if pid lives
+        if start == 0 and _start_time(pid) is not None:
             continue
         remove(entry.path)
         if not os.path.lexists(entry.path):

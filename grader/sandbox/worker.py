@@ -124,7 +124,7 @@ class Worker:
             return f"the result holds {len(outs)} tensors where {len(cots)} are expected"
         if not any(o.requires_grad for o in outs):
             return "no output depends on the inputs through autograd (no grad_fn)"
-        loss = sum((o * c.to(o.dtype)).sum() for o, c in zip(outs, cots) if o.requires_grad)
+        loss = sum((o * c.to(o.dtype)).sum() for o, c in zip(outs, cots, strict=True) if o.requires_grad)
         loss.backward()
         return None
 

@@ -45,7 +45,8 @@ def test_pool_matches_serial(klass, tmp_path):
     assert [r.student for r in serial] == [r.student for r in pooled] == ["ann", "ben", "cat"]
     assert stable(tmp_path / "serial") == stable(tmp_path / "pool")
     # the training curves are plotted beside the records, one PNG per trained part
-    expected = {f"{r.student}__rnn_deep__{p.name}.png" for r in serial for p in r.parts if p.extras.get("curve")}
+    expected = {f"{r.student}__rnn_deep__{p.name}.png"
+                for r in serial for p in r.parts if p.extras.get("curve")}
     assert expected, [(p.name, p.status, p.message) for r in serial for p in r.parts]
     for out in ("serial", "pool"):
         pngs = list((tmp_path / out).glob("*.png"))
@@ -80,15 +81,19 @@ def test_killed_run_resumes_to_the_same_records(klass, tmp_path):
     for name in finished:  # every record on disk is complete: it loads, every part has a status
         record = load_record(out / name)
         assert record.error is None and all(part.status for part in record.parts)
-    for p in out.iterdir():  # besides the records: hidden temporaries, or whole plots (drawn before their record)
-        assert p.name in finished or p.name.startswith(".") or p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
+    # besides the records: hidden temporaries, or whole plots (drawn before their record)
+    for p in out.iterdir():
+        assert (p.name in finished or p.name.startswith(".")
+                or p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"), p
     left = [p.name for p in scratch.iterdir() if p.name.startswith("rnn-grader-")]
     assert left, "the killed grader had a worker running: its scratch folder is left behind"
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True, timeout=600)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True,
+                   timeout=600)
     assert [p.name for p in scratch.iterdir()] == [], left
     assert stable(out) == stable(reference)
     assert all(out.joinpath(name).stat().st_mtime_ns == ns for name, ns in finished.items())
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in reference.iterdir())  # no temporaries
+    # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in reference.iterdir())
     assert list((out / ".claims").iterdir()) == []
 
 

@@ -9,7 +9,8 @@ from grader.engine import GradeOptions, grade_submission
 from grader.notebook.patch import patched_source
 from tests.helpers import ROOT
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
 CPU_ONE_HOT = '''
 def one_hot(x, n_class, dtype=torch.float32):

@@ -18,7 +18,9 @@ def test_reference_full_marks_with_hidden_checks():
     record = grade_notebook(ROOT / "solutions" / "rnn_scratch.py", assignment="rnn_scratch",
                             solutions=ROOT / "solutions")
     assert record.mode == "instructor"
-    assert record.score == record.max_score, [(p.name, p.message) for p in record.parts if p.status != "passed"]
+    assert record.score == record.max_score, [
+        (p.name, p.message) for p in record.parts if p.status != "passed"
+    ]
 
 
 def test_hidden_check_catches_what_public_checks_miss(tmp_path):

@@ -37,8 +37,8 @@ def test_release_stub_notebook_scores_zero_with_messages():
 
 def test_pytest_plugin_reports_one_item_per_part():
     nb = SOURCE / "rnn_deep" / "rnn_deep.ipynb"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--notebook", str(nb)],
-                         capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--notebook",
+                          str(nb)], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stdout[-2000:]
     assert "3 passed" in run.stdout
 
@@ -51,8 +51,8 @@ def test_pytest_plugin_shows_the_counterexample(tmp_path):
             cell["source"] = text.replace("H1_t W_xh2", "").replace("H1 @ W_xh2 + H2 @ W_hh2", "H1 @ W_xh2")
     path = tmp_path / "rnn_deep.ipynb"
     path.write_text(json.dumps(nb))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--notebook", str(path)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--notebook",
+                          str(path)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 1
     assert "1 failed, 2 passed" in run.stdout
     assert "smallest failing input: inputs=" in run.stdout

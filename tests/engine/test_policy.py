@@ -17,10 +17,14 @@ def violations(source: str) -> dict:
 
 @pytest.mark.parametrize("source", [
     "def one_hot(x, n_class, dtype=torch.float32):\n    return F.one_hot(x, n_class).to(dtype)",
-    "import torch.nn.functional as G\ndef one_hot(x, n_class, dtype=torch.float32):\n    return G.one_hot(x, n_class)",
-    "from torch.nn import functional\ndef one_hot(x, n_class, dtype=None):\n    return functional.one_hot(x, n_class)",
-    "from torch.nn.functional import one_hot as oh\ndef one_hot(x, n_class, dtype=None):\n    return oh(x, n_class)",
-    "_f = F.one_hot\ndef _helper(x, n):\n    return _f(x, n)\ndef one_hot(x, n_class, dtype=None):\n    return _helper(x, n_class)",
+    "import torch.nn.functional as G\ndef one_hot(x, n_class, dtype=torch.float32):\n"
+    "    return G.one_hot(x, n_class)",
+    "from torch.nn import functional\ndef one_hot(x, n_class, dtype=None):\n"
+    "    return functional.one_hot(x, n_class)",
+    "from torch.nn.functional import one_hot as oh\ndef one_hot(x, n_class, dtype=None):\n"
+    "    return oh(x, n_class)",
+    "_f = F.one_hot\ndef _helper(x, n):\n    return _f(x, n)\ndef one_hot(x, n_class, dtype=None):\n"
+    "    return _helper(x, n_class)",
     "def one_hot(x, n_class, dtype=None):\n    return getattr(F, 'one_hot')(x, n_class)",
     "import importlib\ndef one_hot(x, n_class, dtype=None):\n"
     "    return importlib.import_module('torch.nn.functional').one_hot(x, n_class)",
@@ -32,8 +36,10 @@ def test_forbidden_one_hot_is_caught(source):
 
 def test_rnn_and_clipping_builtins_are_caught():
     source = ("def rnn(inputs, state, params):\n    layer = nn.RNN(2, 3)\n    return layer(inputs)\n"
-              "def grad_clipping(params, theta, device):\n    torch.nn.utils.clip_grad_norm_(params, theta)\n")
-    assert violations(source) == {"rnn": "torch.nn.RNN", "grad_clipping": "torch.nn.utils.clip_grad_norm_"}
+              "def grad_clipping(params, theta, device):\n"
+              "    torch.nn.utils.clip_grad_norm_(params, theta)\n")
+    assert violations(source) == {"rnn": "torch.nn.RNN",
+                                  "grad_clipping": "torch.nn.utils.clip_grad_norm_"}
 
 
 def test_mentions_in_comments_and_strings_are_not_references():
@@ -46,5 +52,6 @@ def test_mentions_in_comments_and_strings_are_not_references():
 
 def test_other_exercises_answer_for_themselves():
     source = ("def one_hot(x, n_class, dtype=None):\n    return F.one_hot(x, n_class)\n"
-              "def to_onehot(X, n_class):\n    return [one_hot(X[:, i], n_class) for i in range(X.shape[1])]\n")
+              "def to_onehot(X, n_class):\n"
+              "    return [one_hot(X[:, i], n_class) for i in range(X.shape[1])]\n")
     assert violations(source) == {"one_hot": "torch.nn.functional.one_hot"}

@@ -1,4 +1,5 @@
-"""The reference solutions earn full marks through the API, the CLI and the pytest plugin, in both isolations."""
+"""The reference solutions earn full marks through the API, the CLI and the pytest plugin,
+in both isolations."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ ISOLATIONS = ["rlimits"] + (["bwrap"] if isolation_available() else [])
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 @pytest.mark.parametrize("assignment", ["rnn_scratch", "rnn_deep"])
 def test_reference_full_marks(assignment, isolation):
-    record = check_notebook(ROOT / "solutions" / f"{assignment}.py", assignment=assignment, isolation=isolation)
+    record = check_notebook(ROOT / "solutions" / f"{assignment}.py", assignment=assignment,
+                            isolation=isolation)
     assert record.isolation == isolation
     assert [(p.name, p.status, p.points) for p in record.parts] == [
         (p.name, "passed", p.max_points) for p in record.parts
@@ -43,7 +45,8 @@ def test_same_submission_twice_gives_identical_records(tmp_path):
 
 
 def test_cli_check_exit_status(tmp_path):
-    good = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(ROOT / "solutions" / "rnn_deep.py"),
+    good = subprocess.run([sys.executable, "-m", "grader.cli", "check",
+                           str(ROOT / "solutions" / "rnn_deep.py"),
                            "--assignment", "rnn_deep", "--json", str(tmp_path / "r.json")],
                           capture_output=True, text=True)
     assert good.returncode == 0, good.stdout + good.stderr

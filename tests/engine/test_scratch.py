@@ -50,7 +50,8 @@ def test_a_process_sweeps_once_when_it_makes_its_first_folder(tmp_path):
             "from grader.sandbox import scratch\n"
             "with scratch.folder('cell') as a: print(a)\n"
             "import os; print(os.path.exists(a), os.getpid(), scratch._start_time(os.getpid()))")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                         check=True)
     made, still_there, pid, start = run.stdout.split()
     assert os.path.basename(made).startswith(f"rnn-grader-cell-{pid}.{start}-")
     assert still_there == "False"

@@ -2,8 +2,9 @@
 returned parameters, against calibrated thresholds, never from what the worker says.
 
 Fixture submissions live in ``tests/training/fixtures/<verdict_name>/`` (``patch.py`` applied
-to the reference, or ``patch_from`` naming a unit fixture in ``tests/submissions``, and ``expected.json``); they are trained in a real sandbox worker, training part
-only (the engine's fixture test covers the function parts).
+to the reference, or ``patch_from`` naming a unit fixture in ``tests/submissions``, and
+``expected.json``); they are trained in a real sandbox worker, training part only (the engine's
+fixture test covers the function parts).
 """
 
 from __future__ import annotations

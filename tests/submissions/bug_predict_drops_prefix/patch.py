@@ -1,4 +1,5 @@
-def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, idx_to_char, char_to_idx):
+def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, idx_to_char,
+                char_to_idx):
     state = init_rnn_state(1, num_hiddens, device)
     output = [char_to_idx[prefix[0]]]
     for t in range(num_chars + len(prefix) - 1):

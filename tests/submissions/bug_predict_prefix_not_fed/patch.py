@@ -1,7 +1,8 @@
-def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, idx_to_char, char_to_idx):
+def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, idx_to_char,
+                char_to_idx):
     state = init_rnn_state(1, num_hiddens, device)
     output = [char_to_idx[c] for c in prefix]
-    for t in range(num_chars):
+    for _ in range(num_chars):
         X = to_onehot(torch.tensor([[output[-1]]], device=device), vocab_size)
         (Y, state) = rnn(X, state, params)
         output.append(int(Y[0].argmax(dim=1).item()))

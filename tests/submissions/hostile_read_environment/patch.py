@@ -5,7 +5,8 @@ def _right_one_hot(x, n_class, dtype):
 
 
 _OWN = {"PATH", "HOME", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED",
-        "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "LC_CTYPE", "USER", "LOGNAME", "PWD", "TMPDIR"}
+        "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "LC_CTYPE", "USER", "LOGNAME",
+        "PWD", "TMPDIR"}
 
 
 def _foreign(names):

@@ -1,5 +1,6 @@
 def get_params(num_inputs, num_hiddens, num_outputs, device):
-    shapes = [(num_inputs, num_hiddens), (num_hiddens, num_hiddens), (num_hiddens,), (num_hiddens, num_outputs), (num_outputs,)]
+    shapes = [(num_inputs, num_hiddens), (num_hiddens, num_hiddens), (num_hiddens,),
+              (num_hiddens, num_outputs), (num_outputs,)]
     params = []
     for shape in shapes:
         if len(shape) == 1:
