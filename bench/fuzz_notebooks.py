@@ -64,7 +64,8 @@ def grade_case(case: tuple[list[str], bytes]) -> dict:
         problems = record_problems(record, get_assignment("rnn_scratch"), training=False)
     sandboxed = any(p.status != "missing" for p in record.parts)
     return {"steps": steps, "crash": "; ".join(problems) or None, "record": not problems, "bytes": len(data),
-            "sandboxed": sandboxed, "score": record.score, "seconds": round(time.monotonic() - started, 2)}
+            "sandboxed": sandboxed, "score": record.score, "statuses": [p.status for p in record.parts],
+            "seconds": round(time.monotonic() - started, 2)}
 
 
 def main() -> None:
@@ -132,6 +133,7 @@ def report(results: list[dict], seed: int, seconds: float, *, final: bool, name:
     summary = {"cases": len(results), "crashes": len(crashes), "records": sum(r["record"] for r in results),
                "reached_sandbox": sum(bool(r.get("sandboxed")) for r in results), "seed": seed,
                "graded_end_to_end": sum(not r["reused"] for r in results),
+               "part_statuses": dict(Counter(s for r in results for s in r.get("statuses", []))),
                "extract_seconds_max": round(max(EXTRACT_SECONDS, default=0), 3),
                "extract_seconds_mean": round(sum(EXTRACT_SECONDS) / max(len(EXTRACT_SECONDS), 1), 4),
                "seconds": round(seconds, 1), "finished": final}

@@ -193,6 +193,10 @@ def mutated_notebooks(draw, *, base: dict | None = None, max_mutations: int = 3)
     return steps, data
 
 
+GRADER_FAULTS = ("the grader failed", "the sandbox worker could not start", "No module named 'grader")
+"""Messages that blame the grader, not the submission: a record holding one is a crash."""
+
+
 def record_problems(record, assignment, *, training: bool) -> list[str]:
     """What makes `record` invalid; empty when it is a complete, valid record.
 
@@ -210,7 +214,7 @@ def record_problems(record, assignment, *, training: bool) -> list[str]:
             problems.append(f"{part.name}: unknown status {part.status!r}")
         if part.status != "passed" and not part.message.strip():
             problems.append(f"{part.name}: {part.status} without a message")
-        if "the grader failed" in part.message:
+        if any(sign in part.message for sign in GRADER_FAULTS):
             problems.append(f"{part.name}: {part.message[:300]}")
         if not 0 <= part.points <= part.max_points:
             problems.append(f"{part.name}: {part.points} points of {part.max_points}")
