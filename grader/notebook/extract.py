@@ -11,14 +11,16 @@ becomes a problem recorded for the affected parts, never an exception.
 Extraction runs in the grader's own process, so what it reads is bounded by size, not by
 time (a size bound gives the same verdict on every machine): at most ``MAX_CELL_BYTES`` of
 code from one cell and ``MAX_CODE_BYTES`` from the whole submission, answer cells first, and
-each cell is parsed once. Python parses about 1 MiB a second, so a submission costs the grader
-a few seconds at worst. An answer cell left unread is an error for its part that says why.
+each cell is parsed once; IPython syntax is transformed in one pass per cell, for at most
+``MAX_IPYTHON_BYTES`` of such cells. ``python bench/extract_speed.py`` measures the worst notebooks
+the bounds allow: a few seconds each. An answer cell left unread is an error for its part that says why.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import hashlib
 import json
 import re
@@ -33,6 +35,9 @@ MAX_CELL_BYTES = 128 << 10
 """The most code read from one cell: about 3,000 lines; the reference's answer cells are under 3 KiB."""
 MAX_CODE_BYTES = 1 << 20
 """The most code read from one submission, answer cells first."""
+MAX_IPYTHON_BYTES = 256 << 10
+"""The most code of cells with IPython syntax (``%magic``, ``!shell``) that is transformed to Python:
+IPython's tokenizer reads about 100 KiB a second. Beyond it, such cells are parsed as they are."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Extracted:
     """function -> (status, message) for functions that cannot be graded."""
     error: str | None = None
     """Set when the file itself could not be read: every part is then ``missing``."""
+    untransformed: set[str] = field(default_factory=set)
+    """Cells whose IPython syntax was left as it is (beyond ``MAX_IPYTHON_BYTES``)."""
 
 
 def extract(path: str | Path, functions: tuple[str, ...]) -> Extracted:
@@ -91,7 +98,7 @@ def _within_budget(result: Extracted, answers: list, others: list,
     Answer cells are counted first, so a large demo cell never crowds out an answer. An answer
     cell left out is an error for the part it names; other cells left out are only not searched.
     """
-    total, kept = 0, ([], [])
+    total, ipython, kept = 0, 0, ([], [])
     for cells, into in ((answers, kept[0]), (others, kept[1])):
         for name, source, is_answer in cells:
             size = len(source.encode("utf-8", errors="replace"))
@@ -104,7 +111,13 @@ def _within_budget(result: Extracted, answers: list, others: list,
                        "from the notebook")
             else:
                 total += size
-                into.append((name, _python(source), is_answer))
+                if _IPYTHON_SYNTAX.search(source):
+                    ipython += size
+                    if ipython <= MAX_IPYTHON_BYTES:
+                        source = _python(source)
+                    else:
+                        result.untransformed.add(name)
+                into.append((name, source, is_answer))
                 continue
             if is_answer and name in functions:
                 result.problems.setdefault(name, ("error", why))
@@ -139,18 +152,53 @@ def _notebook_cells(raw: bytes) -> tuple[list, list, str | None]:
     return answers, others, None
 
 
+_IPYTHON_SYNTAX = re.compile(r"^[ \t]*[%!?]|=[ \t]*[%!]|\?[ \t]*$", re.MULTILINE)
+"""Where IPython's transformers could apply: an escape opening a line, ``x = %magic``, ``obj?``."""
+
+
 def _python(source: str) -> str:
-    """Turn IPython syntax (magics, ``!shell``) into plain Python."""
-    if "%" not in source and "!" not in source:
+    """Turn IPython syntax (magics, ``!shell``, ``obj?``) into plain Python, in time linear in the cell."""
+    if not _IPYTHON_SYNTAX.search(source):
         return source
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
+        transformer = _transformer()
     except ImportError:
         return source
     try:
-        return TransformerManager().transform_cell(source)
+        return transformer.transform_cell(source)
     except Exception:  # IPython's transformer can fail on odd input; the parse below reports it
         return source
+
+
+@functools.cache
+def _transformer():
+    """IPython's ``TransformerManager`` with its token transforms done in one pass.
+
+    IPython re-tokenizes the whole cell after each piece of special syntax it rewrites: a cell of
+    thousands of ``%`` lines costs thousands of tokenizations (minutes for one 128 KiB cell). Here
+    the cell is tokenized once, each logical line is matched by IPython's own transformers, and
+    the rewrites are applied from the last line up, so the line numbers of those still to come hold.
+    For ordinary cells the result is IPython's (a test compares the two).
+    """
+    from IPython.core.inputtransformer2 import TokenTransformBase, TransformerManager, make_tokens_by_line
+
+    class OnePass(TransformerManager):
+        def do_token_transforms(self, lines: list[str]) -> list[str]:
+            found = []
+            for line in make_tokens_by_line(lines):
+                candidates = [t for cls in self.token_transformers if (t := cls.find([line]))]
+                if candidates:
+                    found.append(sorted(candidates, key=TokenTransformBase.sortby))
+            for candidates in reversed(found):
+                for transformer in candidates:
+                    try:
+                        lines = transformer.transform(lines)
+                        break
+                    except SyntaxError:
+                        continue
+            return lines
+
+    return OnePass()
 
 
 def _collect(result: Extracted, answers: list, others: list, functions: tuple[str, ...]) -> None:
@@ -199,6 +247,9 @@ def _syntax_problem(result: Extracted, cell: str, exc: SyntaxError, functions: t
     where = f"line {exc.lineno}: " if exc.lineno else ""
     text = (exc.text or "").strip()[:120]
     message = f"syntax error in cell `{cell}`, {where}{exc.msg}" + (f" (`{text}`)" if text else "")
+    if cell in result.untransformed:
+        message += ("; its IPython syntax (`%`, `!`) was not turned into Python: the notebook holds more "
+                    f"than {_size(MAX_IPYTHON_BYTES)} of code in cells with IPython syntax")
     if cell in functions:
         result.problems[cell] = ("error", message)
 

@@ -142,3 +142,70 @@ def test_segments_match_the_standard_library(source):
     nodes = list(ast.walk(tree))[1:]
     nodes = [n for n in nodes if getattr(n, "end_lineno", None) is not None]
     assert _segments(source, nodes) == [ast.get_source_segment(source, n) for n in nodes]
+
+
+IPYTHON_CELLS = [
+    "%matplotlib inline\nimport torch\n",
+    "!pip install d2l==0.17\nx = 1\n",
+    "a = !ls\nb = %pwd\n",
+    "torch.cat?\n",
+    "%%time\nx = 1\n",
+    "if True:\n    %time y = 2\n    !echo hi\n",
+    's = """\n%d items\n"""\n',
+    "x = [1,\n  2]\n%time f(x)\n!ls \\\n  -la\nprint(x)\n",
+    "%time x = 1 % 2\n" * 3,
+    "def f(x):\n    return x % 2 != 0\n",
+]
+
+
+@pytest.mark.parametrize("cell", IPYTHON_CELLS)
+def test_ipython_syntax_is_transformed_as_ipython_does(cell):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from grader.notebook.extract import _python
+
+    assert _python(cell) == TransformerManager().transform_cell(cell)
+
+
+def test_a_cell_of_thousands_of_magics_is_transformed_in_one_pass():
+    """IPython's own manager stops after 500 rewrites (and re-tokenizes the cell for each one); the
+    one-pass transformer rewrites every line, and the definition beside them is still found."""
+    from grader.notebook.extract import _python
+
+    cell = "%time x = 1\n" * 2_000 + "def one_hot(X, n):\n    return X\n"
+    out = _python(cell)
+    assert out.count("get_ipython().run_line_magic('time', 'x = 1')") == 2_000
+    assert "def one_hot" in ast.unparse(ast.parse(out))
+
+
+def test_ipython_syntax_beyond_its_bound_is_left_as_it_is(tmp_path):
+    """Cells with IPython syntax are transformed up to MAX_IPYTHON_BYTES, answer cells first: demo cells
+    full of magics never cost an answer its transform, but an answer cell beyond the bound is parsed as it
+    is, and its syntax error says why."""
+    from grader.notebook.extract import MAX_IPYTHON_BYTES
+
+    magics = "%time x = 1\n" * ((100 << 10) // 12)
+
+    def with_magic_cells(as_answers: bool):
+        def edit(cells):
+            answer = _answer(cells, "grad_clipping")
+            answer["source"] = "%matplotlib inline\n" + "".join(answer["source"])
+            for i in range(MAX_IPYTHON_BYTES // len(magics) + 1):
+                cell = _code_cell(magics)
+                if as_answers:
+                    meta = {"grade_id": f"extra_{i}", "solution": True, "grade": False}
+                    cell["metadata"] = {"nbgrader": meta}
+                cells.insert(0, cell)
+        path = tmp_path / "rnn_scratch.ipynb"
+        path.write_text(json.dumps(_with_cells("rnn_scratch", edit)))
+        return extract(path, ASSIGNMENT_FUNCTIONS)
+
+    got = with_magic_cells(as_answers=False)
+    assert got.problems == {}
+    assert any("run_line_magic('matplotlib', 'inline')" in c.source for c in got.cells)
+
+    got = with_magic_cells(as_answers=True)
+    assert set(got.problems) == {"grad_clipping"}
+    status, message = got.problems["grad_clipping"]
+    assert status == "error" and "syntax error in cell `grad_clipping`" in message
+    assert "IPython syntax (`%`, `!`) was not turned into Python" in message and "256 KiB" in message
