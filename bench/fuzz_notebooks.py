@@ -1,6 +1,6 @@
 """The notebook fuzzer at scale: mutated submissions graded end to end, counting grader crashes.
 
-    python bench/fuzz_notebooks.py [--cases 1000] [--seed 0] [--workers 2] [--every-case]
+    python bench/fuzz_notebooks.py [--cases 1000] [--seed 0] [--workers 2] [--every-case] [--out NAME]
 
 Each case is drawn from tests/fuzzing.py's ``mutated_notebooks`` strategy (a seeded hypothesis
 draw, so a run is reproducible), written to a file and graded without the training parts; cases
@@ -77,12 +77,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--every-case", action="store_true", help="grade every case end to end")
+    parser.add_argument("--out", default="", help="the results file's name under bench/results")
     args = parser.parse_args()
     cases = draw_cases(args.cases, args.seed)
     groups = same_extraction(cases)
     if args.every_case:
         groups = {str(i): [i] for i in range(len(cases))}
-    name = "fuzz_notebooks-every-case.json" if args.every_case else "fuzz_notebooks.json"
+    name = args.out or ("fuzz_notebooks-every-case.json" if args.every_case else "fuzz_notebooks.json")
     started, results = time.monotonic(), []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         for key, result in zip(groups, pool.map(grade_case, [cases[ids[0]] for ids in groups.values()]),
