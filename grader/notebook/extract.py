@@ -62,6 +62,8 @@ class Extracted:
     """Set when the file itself could not be read: every part is then ``missing``."""
     untransformed: set[str] = field(default_factory=set)
     """Cells whose IPython syntax was left as it is (beyond ``MAX_IPYTHON_BYTES``)."""
+    unread: list[str] = field(default_factory=list)
+    """Code cells left unread by the size bounds."""
 
 
 def extract(path: str | Path, functions: tuple[str, ...]) -> Extracted:
@@ -74,9 +76,9 @@ def extract(path: str | Path, functions: tuple[str, ...]) -> Extracted:
     if len(raw) > MAX_BYTES:
         result.error = f"the submission is larger than {MAX_BYTES >> 20} MiB"
         return result
-    if path.suffix == ".py":
-        if len(raw) > MAX_CODE_BYTES:
-            result.error = f"the submission holds more than {_size(MAX_CODE_BYTES)} of code"
+    if path.suffix == ".py":  # one cell, under the bound of one cell
+        if len(raw) > MAX_CELL_BYTES:
+            result.error = f"the submission holds more than {_size(MAX_CELL_BYTES)} of code"
             return result
         cells, others = [("submission.py", _decode(raw), True)], []
     else:
@@ -119,6 +121,7 @@ def _within_budget(result: Extracted, answers: list, others: list,
                         result.untransformed.add(name)
                 into.append((name, source, is_answer))
                 continue
+            result.unread.append(name)
             if is_answer and name in functions:
                 result.problems.setdefault(name, ("error", why))
     return kept
@@ -158,8 +161,6 @@ _IPYTHON_SYNTAX = re.compile(r"^[ \t]*[%!?]|=[ \t]*[%!]|\?[ \t]*$", re.MULTILINE
 
 def _python(source: str) -> str:
     """Turn IPython syntax (magics, ``!shell``, ``obj?``) into plain Python, in time linear in the cell."""
-    if not _IPYTHON_SYNTAX.search(source):
-        return source
     try:
         transformer = _transformer()
     except ImportError:
@@ -218,7 +219,7 @@ def _collect(result: Extracted, answers: list, others: list, functions: tuple[st
                 result.cells.append(found)
                 defined.add(fn)
             else:
-                result.problems[fn] = ("missing", _missing_message(fn, answers))
+                result.problems[fn] = ("missing", _missing_message(fn, answers, result.unread))
     _add_helpers(result, others, defined, parse)
 
 
@@ -267,10 +268,14 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _missing_message(fn: str, answers: list) -> str:
+def _missing_message(fn: str, answers: list, unread: list[str]) -> str:
     if any(name == fn for name, _, _ in answers):
         return f"the answer cell `{fn}` does not define a function named `{fn}` (was it renamed?)"
-    return f"no function named `{fn}` was found in the notebook"
+    message = f"no function named `{fn}` was found in the notebook"
+    if unread:
+        cells = ", ".join(f"`{name}`" for name in unread[:5]) + (" and more" if len(unread) > 5 else "")
+        message += f" (cells {cells} were too large to read: remove pasted data or printed output from them)"
+    return message
 
 
 def _find_elsewhere(fn: str, others: list, parse: _Parser) -> Cell | None:

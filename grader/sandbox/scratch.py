@@ -23,17 +23,18 @@ from pathlib import Path
 __all__ = ["folder", "make", "remove", "sweep"]
 
 _NAME = re.compile(r"rnn-grader-[a-z]+-(\d+)\.(\d+)-")
-_swept_by: int | None = None
+_me: str | None = None
+"""``<pid>.<start>`` of the process that last swept (a forked child sweeps again and names its own)."""
 
 
 def make(kind: str) -> str:
     """A fresh folder ``rnn-grader-<kind>-...`` in the temporary directory, named for this process."""
-    global _swept_by
-    if _swept_by != os.getpid():
-        _swept_by = os.getpid()
-        sweep()
+    global _me
     pid = os.getpid()
-    return tempfile.mkdtemp(prefix=f"rnn-grader-{kind}-{pid}.{_start_time(pid) or 0}-")
+    if _me is None or not _me.startswith(f"{pid}."):
+        sweep()
+        _me = f"{pid}.{_start_time(pid) or 0}"
+    return tempfile.mkdtemp(prefix=f"rnn-grader-{kind}-{_me}-")
 
 
 @contextlib.contextmanager
@@ -58,10 +59,8 @@ def sweep(where: str | None = None) -> list[str]:
         if not match or not entry.is_dir(follow_symlinks=False):
             continue
         pid, start = int(match[1]), int(match[2])
-        if _start_time(pid) == start and start:
-            continue
-        # made where start times were unknown: keep if pid lives
-        if start == 0 and _start_time(pid) is not None:
+        running = _start_time(pid)
+        if running is not None and (running == start or 0 in (running, start)):  # 0: start time unknown
             continue
         remove(entry.path)
         if not os.path.lexists(entry.path):

@@ -13,7 +13,14 @@ import pytest
 from grader.api import check_notebook
 from grader.engine import GradeOptions, grade_submission
 from grader.exercises import get_assignment
-from grader.notebook.extract import MAX_CODE_BYTES, _segments, extract
+from grader.notebook.extract import (
+    MAX_CELL_BYTES,
+    MAX_CODE_BYTES,
+    MAX_IPYTHON_BYTES,
+    _python,
+    _segments,
+    extract,
+)
 from tests.helpers import ROOT
 
 SOURCE = ROOT / "assignments" / "source"
@@ -121,12 +128,28 @@ def test_large_demo_cells_never_crowd_out_the_answers(tmp_path):
 
 
 def test_a_py_submission_over_the_code_bound_is_a_record(tmp_path):
+    """A .py file is one cell: over the bound of one cell, every part says so (not "not found")."""
     path = tmp_path / "rnn_scratch.py"
-    path.write_text("x = 1\n" * (MAX_CODE_BYTES // 6 + 1))
+    path.write_text("x = 1\n" * (MAX_CELL_BYTES // 6 + 1))
     record = check_notebook(path)
     assert record.score == 0 and record.error is None
     assert {p.status for p in record.parts} == {"missing"}
-    assert "more than 1 MiB of code" in record.parts[0].message
+    assert all("more than 128 KiB of code" in p.message for p in record.parts)
+
+
+def test_a_function_in_a_cell_too_large_to_read_is_missing_and_says_why(tmp_path):
+    """A definition inside a cell over the bound whose grade_id names no function: the function is
+    missing, and the message names the unread cell instead of only saying it was not found."""
+    def edit(cells):
+        answer = _answer(cells, "one_hot")
+        answer["metadata"]["nbgrader"]["grade_id"] = "scratchpad"
+        answer["source"] = "".join(answer["source"]) + "\n" + "x = 1\n" * 30_000
+
+    path = tmp_path / "rnn_scratch.ipynb"
+    path.write_text(json.dumps(_with_cells("rnn_scratch", edit)))
+    status, message = extract(path, ASSIGNMENT_FUNCTIONS).problems["one_hot"]
+    assert status == "missing" and "no function named `one_hot`" in message
+    assert "cells `scratchpad` were too large to read" in message
 
 
 @pytest.mark.parametrize("source", [
@@ -162,16 +185,12 @@ IPYTHON_CELLS = [
 def test_ipython_syntax_is_transformed_as_ipython_does(cell):
     from IPython.core.inputtransformer2 import TransformerManager
 
-    from grader.notebook.extract import _python
-
     assert _python(cell) == TransformerManager().transform_cell(cell)
 
 
 def test_a_cell_of_thousands_of_magics_is_transformed_in_one_pass():
     """IPython's own manager stops after 500 rewrites (and re-tokenizes the cell for each one); the
     one-pass transformer rewrites every line, and the definition beside them is still found."""
-    from grader.notebook.extract import _python
-
     cell = "%time x = 1\n" * 2_000 + "def one_hot(X, n):\n    return X\n"
     out = _python(cell)
     assert out.count("get_ipython().run_line_magic('time', 'x = 1')") == 2_000
@@ -182,7 +201,6 @@ def test_ipython_syntax_beyond_its_bound_is_left_as_it_is(tmp_path):
     """Cells with IPython syntax are transformed up to MAX_IPYTHON_BYTES, answer cells first: demo cells
     full of magics never cost an answer its transform, but an answer cell beyond the bound is parsed as it
     is, and its syntax error says why."""
-    from grader.notebook.extract import MAX_IPYTHON_BYTES
 
     magics = "%time x = 1\n" * ((100 << 10) // 12)
 
